@@ -1,0 +1,408 @@
+"""The bot: routes normalised events to consent handling and recording."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import notices, store
+from bot.commands import HELP_TEXT, Command, parse_command
+from bot.config import Config, Ref
+from bot.events import (
+    AdapterError,
+    ChatAdapter,
+    Connected,
+    Disconnected,
+    Event,
+    GroupInfo,
+    GroupInvitation,
+    GroupMessage,
+    MemberJoined,
+    MemberLeft,
+    PrivateMessage,
+)
+from bot.ingest import MessageRecord, Recorder
+from metrics.annotate import Annotator
+from metrics.models import Group, Person
+from metrics.personal import personal_summary
+
+log = logging.getLogger(__name__)
+
+BOT_NAME = "减负助手"
+
+
+class JianfuBot:
+    """Consent-gated recording for any number of platform adapters.
+
+    ``clock`` returns the current aware time; the simulator passes its own.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        engine: AsyncEngine,
+        adapters: dict[str, ChatAdapter],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        unit_of: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.adapters = adapters
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.recorder = Recorder(
+            engine, batch_size=config.batch_size, flush_seconds=config.flush_seconds
+        )
+        self.annotator = Annotator(config.schedule, {u.name: u.schedule for u in config.units})
+        self.self_ids: dict[str, str] = {}
+        self._unit_of = unit_of
+        self._groups: dict[tuple[str, str], tuple[int, str, str | None]] = {}
+        self._admins = {(r.platform, r.user_id) for r in config.consent.admins}
+
+    # -- lifecycle -------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run every adapter and the recorder until ``stop``."""
+        tasks = [asyncio.create_task(self.recorder.run(), name="recorder")]
+        for name, adapter in self.adapters.items():
+            tasks.append(asyncio.create_task(adapter.run(self.handle), name=f"adapter-{name}"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+
+    async def stop(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.stop()
+        await self.recorder.close()
+
+    # -- dispatch ----------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """Handle one event; a failure is logged and never stops other groups."""
+        try:
+            await self._dispatch(event)
+        except Exception:
+            log.exception("handling %s failed", type(event).__name__)
+
+    async def _dispatch(self, event: Event) -> None:
+        match event:
+            case GroupMessage():
+                await self._on_group_message(event)
+            case Connected():
+                await self._on_connected(event)
+            case MemberJoined():
+                await self._on_member_joined(event)
+            case MemberLeft():
+                await self._on_member_left(event)
+            case PrivateMessage():
+                await self._on_private_message(event)
+            case GroupInvitation():
+                await self._on_invitation(event)
+            case Disconnected():
+                log.warning("%s disconnected: %s", event.platform, event.reason)
+
+    # -- groups and consent ------------------------------------------------
+
+    def group_unit(self, platform: str, group_id: str, owner_id: str | None) -> str | None:
+        explicit = self.config.group_units.get(f"{platform}:{group_id}")
+        if explicit:
+            return explicit
+        if self._unit_of and owner_id:
+            return self._unit_of(platform, owner_id)
+        return None
+
+    async def _on_connected(self, event: Connected) -> None:
+        self.self_ids[event.platform] = event.self_id
+        adapter = self.adapters[event.platform]
+        for info in await adapter.list_groups():
+            await self._see_group(info)
+
+    async def _see_group(self, info: GroupInfo) -> tuple[int, str]:
+        """Register a group; announce it when new; refresh members when active."""
+        now = self.clock()
+        unit = self.group_unit(info.platform, info.group_id, info.owner_id)
+        async with self.engine.begin() as conn:
+            gid, state, created = await store.upsert_group(
+                conn,
+                info.platform,
+                info.group_id,
+                name=info.name,
+                owner_id=info.owner_id,
+                unit=unit,
+                now=now,
+            )
+            if state == "active" and info.members:
+                await store.sync_members(conn, info.platform, gid, info.members, now)
+        self._groups[(info.platform, info.group_id)] = (gid, state, unit)
+        if created or state == "pending":
+            await self._announce(info.platform, info.group_id, gid)
+        return gid, state
+
+    async def _announce(self, platform: str, group_ext: str, gid: int) -> None:
+        text = notices.announcement(
+            BOT_NAME,
+            self.config.consent.contact,
+            self.config.privacy.retention_days,
+            self.config.privacy.store_text,
+        )
+        await self._send_group(platform, group_ext, text)
+        async with self.engine.begin() as conn:
+            await store.set_group_state(conn, gid, "pending", announced_at=self.clock())
+            await store.audit(
+                conn, at=self.clock(), platform=platform, group_id=gid, action="announce", outcome="ok"
+            )
+
+    async def _group(self, platform: str, group_ext: str, name: str | None) -> tuple[int, str]:
+        cached = self._groups.get((platform, group_ext))
+        if cached:
+            return cached[0], cached[1]
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(Group.id, Group.state, Group.unit).where(
+                        Group.platform == platform, Group.external_id == group_ext
+                    )
+                )
+            ).first()
+        if row is not None:
+            self._groups[(platform, group_ext)] = (row.id, row.state, row.unit)
+            return row.id, row.state
+        # A message from a group we never saw: learn it from the platform and announce.
+        try:
+            info = await self.adapters[platform].group_info(group_ext)
+        except AdapterError:
+            info = GroupInfo(platform, group_ext, name or "", None)  # type: ignore[arg-type]
+        return await self._see_group(info)
+
+    def _is_authorised(self, platform: str, user_id: str, role: str | None, owner: str | None) -> bool:
+        return user_id == owner or role in ("owner", "admin") or (platform, user_id) in self._admins
+
+    async def _on_invitation(self, event: GroupInvitation) -> None:
+        adapter = self.adapters[event.platform]
+        await adapter.accept_invitation(event.invitation_id)
+        async with self.engine.begin() as conn:
+            await store.audit(
+                conn,
+                at=self.clock(),
+                platform=event.platform,
+                action="invitation",
+                outcome="ok",
+                detail=f"accepted invitation to {event.group_name}",
+            )
+
+    async def _on_member_joined(self, event: MemberJoined) -> None:
+        if event.user_id == self.self_ids.get(event.platform):
+            info = await self.adapters[event.platform].group_info(event.group_id)
+            await self._see_group(info)
+            return
+        gid, state = await self._group(event.platform, event.group_id, None)
+        if state != "active":
+            return
+        async with self.engine.begin() as conn:
+            ident = await store.resolve_identity(
+                conn, event.platform, event.user_id, event.name, event.at
+            )
+            await store.open_membership(conn, gid, ident, "member", event.at)
+
+    async def _on_member_left(self, event: MemberLeft) -> None:
+        gid, state = await self._group(event.platform, event.group_id, None)
+        if event.user_id == self.self_ids.get(event.platform):
+            async with self.engine.begin() as conn:
+                if state != "stopped":
+                    await store.set_group_state(conn, gid, "stopped", stopped_at=event.at)
+                await store.audit(
+                    conn,
+                    at=event.at,
+                    platform=event.platform,
+                    group_id=gid,
+                    action="bot_removed",
+                    outcome="ok",
+                )
+            self._groups.pop((event.platform, event.group_id), None)
+            return
+        if state != "active":
+            return
+        async with self.engine.begin() as conn:
+            ident = await store.resolve_identity(conn, event.platform, event.user_id, "", event.at)
+            await store.close_membership(conn, gid, ident.identity_id, event.at)
+
+    async def _on_group_message(self, event: GroupMessage) -> None:
+        if event.sender_id == self.self_ids.get(event.platform):
+            return
+        gid, state = await self._group(event.platform, event.group_id, event.group_name)
+        command = parse_command(event.text, (BOT_NAME,))
+        if command is not None:
+            await self._group_command(event, gid, state, command)
+            return
+        if state != "active":
+            return  # no consent yet, or stopped: nothing of this group is recorded
+        unit = self._groups.get((event.platform, event.group_id), (0, "", None))[2]
+        ann = self.annotator.annotate(event.text, event.at, event.mention_all, unit)
+        await self.recorder.add(
+            MessageRecord(
+                platform=event.platform,
+                platform_msg_id=event.message_id,
+                group_id=gid,
+                sender_id=event.sender_id,
+                sender_name=event.sender_name,
+                sender_role=event.sender_role or "member",
+                sent_at=event.at,
+                week=ann.week,
+                band=ann.band,
+                msg_type=event.msg_type,
+                length=len(event.text),
+                mention_all=ann.mention_all,
+                mention_ids=tuple(m for m in event.mentions if m != self.self_ids.get(event.platform)),
+                labels=ann.labels,
+                is_demand=ann.is_demand,
+                is_ack=ann.is_ack,
+                deadline_at=ann.deadline,
+                fingerprint=ann.fingerprint,
+                reply_to=event.reply_to,
+                text=event.text if self.config.privacy.store_text else None,
+            )
+        )
+
+    async def _group_command(self, event: GroupMessage, gid: int, state: str, cmd: Command) -> None:
+        platform, now = event.platform, self.clock()
+        async with self.engine.connect() as conn:
+            owner = (
+                await conn.execute(select(Group.owner_external_id).where(Group.id == gid))
+            ).scalar_one_or_none()
+        authorised = self._is_authorised(platform, event.sender_id, event.sender_role, owner)
+        reply: str | None = None
+        leave = False
+        if cmd.name == "opt_out":
+            await self.recorder.flush()  # rows still buffered must be removed too
+        async with self.engine.begin() as conn:
+            ident = await store.resolve_identity(
+                conn, platform, event.sender_id, event.sender_name, event.at
+            )
+            outcome = "ok"
+            match cmd.name:
+                case "consent" if not authorised:
+                    reply, outcome = notices.NOT_AUTHORISED_CONSENT, "refused"
+                case "consent" if state == "active":
+                    reply = notices.ALREADY_ACTIVE
+                case "consent":
+                    await store.set_group_state(
+                        conn, gid, "active", consented_at=now, consented_by=event.sender_id
+                    )
+                    reply = notices.CONSENTED
+                case "stop" if not authorised:
+                    reply, outcome = notices.NOT_AUTHORISED_STOP, "refused"
+                case "stop":
+                    await store.set_group_state(conn, gid, "stopped", stopped_at=now)
+                    reply, leave = notices.STOPPED, True
+                case "opt_out" if ident.opted_out:
+                    reply = notices.ALREADY_OPTED_OUT
+                case "opt_out":
+                    await store.opt_out(conn, ident.person_id, now)
+                    reply = notices.OPTED_OUT
+                case "opt_in":
+                    await store.opt_in(conn, ident.person_id, event.sender_name)
+                    reply = notices.OPTED_IN
+                case "help":
+                    reply = HELP_TEXT
+                case "my_load" | "report_groups":
+                    reply = notices.PRIVATE_ONLY
+            await store.audit(
+                conn,
+                at=now,
+                platform=platform,
+                group_id=gid,
+                actor_identity_id=None if cmd.name == "opt_out" else ident.identity_id,
+                action=cmd.name,
+                outcome=outcome,
+            )
+        self._groups.pop((platform, event.group_id), None)
+        if cmd.name == "consent" and outcome == "ok" and state != "active":
+            info = await self.adapters[platform].group_info(event.group_id)
+            async with self.engine.begin() as conn:
+                await store.sync_members(conn, platform, gid, info.members, now)
+        if cmd.name == "opt_in":
+            await self._resync_active_groups(platform)
+        if reply:
+            await self._send_group(platform, event.group_id, reply)
+        if leave:
+            await self.adapters[platform].leave_group(event.group_id)
+
+    async def _resync_active_groups(self, platform: str) -> None:
+        async with self.engine.connect() as conn:
+            groups = (
+                await conn.execute(
+                    select(Group.id, Group.external_id).where(
+                        Group.platform == platform, Group.state == "active"
+                    )
+                )
+            ).all()
+        for gid, ext in groups:
+            info = await self.adapters[platform].group_info(ext)
+            async with self.engine.begin() as conn:
+                await store.sync_members(conn, platform, gid, info.members, self.clock())
+
+    # -- private commands ----------------------------------------------------
+
+    async def _on_private_message(self, event: PrivateMessage) -> None:
+        cmd = parse_command(event.text, (BOT_NAME,))
+        if cmd is None:
+            return
+        now = self.clock()
+        reply: str
+        if cmd.name in ("my_load", "opt_out"):
+            await self.recorder.flush()
+        async with self.engine.begin() as conn:
+            ident = await store.resolve_identity(
+                conn, event.platform, event.sender_id, event.sender_name, event.at
+            )
+            if cmd.name == "my_load":
+                reply = await conn.run_sync(
+                    lambda c: personal_summary(c, ident.person_id, now, self.config.schedule)
+                )
+            elif cmd.name == "report_groups" and cmd.argument is not None:
+                await conn.execute(
+                    Person.__table__.update()
+                    .where(Person.id == ident.person_id)
+                    .values(self_reported_groups=cmd.argument, self_reported_at=now)
+                )
+                reply = notices.SELF_REPORT_OK.format(count=cmd.argument)
+            elif cmd.name == "opt_out":
+                await store.opt_out(conn, ident.person_id, now)
+                reply = notices.OPTED_OUT
+            elif cmd.name == "opt_in":
+                await store.opt_in(conn, ident.person_id, event.sender_name)
+                reply = notices.OPTED_IN
+            else:
+                reply = HELP_TEXT
+            await store.audit(
+                conn,
+                at=now,
+                platform=event.platform,
+                actor_identity_id=None if cmd.name == "opt_out" else ident.identity_id,
+                action=f"private_{cmd.name}",
+                outcome="ok",
+            )
+        await self.adapters[event.platform].send_private_text(event.sender_id, reply)
+
+    # -- sending ---------------------------------------------------------------
+
+    async def _send_group(self, platform: str, group_ext: str, text: str) -> None:
+        try:
+            await self.adapters[platform].send_group_text(group_ext, text)
+        except AdapterError:
+            log.exception("sending to %s group %s failed", platform, group_ext)
+
+    async def send_to(self, ref: Ref, text: str) -> None:
+        """Send a private message (digests to unit heads); raises AdapterError."""
+        adapter = self.adapters.get(ref.platform)
+        if adapter is None:
+            raise AdapterError(f"no {ref.platform} adapter is running for {ref}")
+        await adapter.send_private_text(ref.user_id, text)
+

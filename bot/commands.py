@@ -1,0 +1,63 @@
+"""Recognises the bot's Chinese commands in group and private messages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+CommandName = Literal["consent", "stop", "opt_out", "opt_in", "my_load", "report_groups", "help"]
+
+# Several phrasings per command: cadres type what feels natural.
+_WORDS: dict[str, CommandName] = {
+    "同意记录": "consent",
+    "确认记录": "consent",
+    "同意监测": "consent",
+    "停止记录": "stop",
+    "停止监测": "stop",
+    "退出统计": "opt_out",
+    "不参与统计": "opt_out",
+    "加入统计": "opt_in",
+    "恢复统计": "opt_in",
+    "我的负担": "my_load",
+    "减负帮助": "help",
+    "帮助": "help",
+}
+_REPORT = re.compile(r"^我的群数\s*[:：]?\s*(\d{1,4})\s*个?$")
+_MENTION = re.compile(r"@\S+[\s\u2005]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: CommandName
+    argument: int | None = None
+
+
+def parse_command(text: str, bot_names: tuple[str, ...] = ()) -> Command | None:
+    """The command in ``text``, or None for ordinary messages.
+
+    A command is the whole message, optionally after @-mentioning the bot, and
+    optionally with a leading ``#`` or ``/``: ``@减负助手 同意记录``, ``#退出统计``.
+    """
+    body = text.strip()
+    for name in bot_names:
+        body = body.replace(f"@{name}", " ")
+    body = _MENTION.sub(" ", body) if body.startswith("@") else body
+    body = body.strip().lstrip("#/＃").strip()
+    if body in _WORDS:
+        return Command(_WORDS[body])
+    m = _REPORT.match(body)
+    if m:
+        return Command("report_groups", int(m.group(1)))
+    return None
+
+
+HELP_TEXT = (
+    "减负助手可用指令：\n"
+    "· 同意记录（群主或授权管理员）：开始统计本群消息的时间和要求，不记录内容\n"
+    "· 停止记录（群主或授权管理员）：停止统计，助手退出本群\n"
+    "· 退出统计（任何成员）：删除您的历史记录，今后只计入匿名总数\n"
+    "· 加入统计：重新参与统计\n"
+    "· 我的负担（私聊助手）：查看您本周的工作群负担\n"
+    "· 我的群数 N（私聊助手）：告诉助手您一共在多少个工作群（含助手不在的群）"
+)
