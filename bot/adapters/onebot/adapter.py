@@ -1,0 +1,464 @@
+"""QQ through OneBot v11: turns NapCat/LuckyLilliaBot frames into bot.events and back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.adapters.onebot.segments import id_string, parse_message
+from bot.adapters.onebot.transport import (
+    FrameReceived,
+    LinkClosed,
+    LinkOpened,
+    OneBotTransport,
+    SendPacer,
+)
+from bot.events import (
+    AdapterError,
+    Connected,
+    Disconnected,
+    Event,
+    EventSink,
+    GroupInfo,
+    GroupInvitation,
+    GroupMessage,
+    Member,
+    MemberJoined,
+    MemberLeft,
+    PrivateMessage,
+    Role,
+)
+
+logger = logging.getLogger(__name__)
+
+_ROLES: dict[str, Role] = {"owner": "owner", "admin": "admin", "member": "member"}
+
+
+class MalformedFrame(ValueError):
+    """A frame lacks a field the adapter needs, or has it with the wrong type."""
+
+
+class CatchUpState:
+    """Per group: the newest message time seen and a bounded set of seen message ids.
+
+    Kept in memory; ``to_dict``/``from_dict`` are the seam for persisting it later.
+    """
+
+    def __init__(self, max_ids_per_group: int = 2000) -> None:
+        self.max_ids_per_group = max_ids_per_group
+        self._last_seen: dict[str, datetime] = {}
+        self._seen: dict[str, OrderedDict[str, None]] = {}
+
+    def groups(self) -> list[str]:
+        """Groups with a watermark."""
+        return list(self._last_seen)
+
+    def last_seen(self, group_id: str) -> datetime | None:
+        """The newest message time recorded for ``group_id``."""
+        return self._last_seen.get(group_id)
+
+    def start_watching(self, group_id: str, since: datetime) -> None:
+        """Set a first watermark so history from before the bot watched is never replayed."""
+        self._last_seen.setdefault(group_id, since)
+
+    def is_seen(self, group_id: str, message_id: str) -> bool:
+        """Whether ``message_id`` was already emitted for ``group_id``."""
+        return message_id in self._seen.get(group_id, ())
+
+    def mark(self, group_id: str, message_id: str, at: datetime) -> None:
+        """Record an emitted message."""
+        seen = self._seen.setdefault(group_id, OrderedDict())
+        seen[message_id] = None
+        while len(seen) > self.max_ids_per_group:
+            seen.popitem(last=False)
+        if group_id not in self._last_seen or at > self._last_seen[group_id]:
+            self._last_seen[group_id] = at
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot."""
+        return {
+            gid: {"last_seen": ts.isoformat(), "ids": list(self._seen.get(gid, ()))}
+            for gid, ts in self._last_seen.items()
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], max_ids_per_group: int = 2000) -> CatchUpState:
+        """Rebuild a state saved by ``to_dict``."""
+        state = cls(max_ids_per_group)
+        for gid, entry in data.items():
+            state._last_seen[gid] = datetime.fromisoformat(entry["last_seen"])
+            state._seen[gid] = OrderedDict((str(i), None) for i in entry.get("ids", ()))
+        return state
+
+
+class OneBotAdapter:
+    """A ``bot.events.ChatAdapter`` for QQ over OneBot v11 WebSocket."""
+
+    platform: Literal["qq"] = "qq"
+
+    def __init__(
+        self,
+        *,
+        mode: Literal["reverse", "forward"] = "reverse",
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        path: str = "/onebot/v11/ws",
+        access_token: str,
+        forward_url: str | None = None,
+        send_rate_per_second: float = 1.0,
+        history_count: int = 50,
+        state: CatchUpState | None = None,
+        api_timeout: float = 10.0,
+    ) -> None:
+        if not access_token or not access_token.strip():
+            raise ValueError(
+                "OneBot access_token is required: token-less OneBot servers were hijacked "
+                "in 2025 to post illegal content. Set the same token in NapCat/LuckyLilliaBot."
+            )
+        if mode not in ("reverse", "forward"):
+            raise ValueError(f'OneBot mode must be "reverse" or "forward", got {mode!r}')
+        self.transport = OneBotTransport(
+            mode=mode,
+            host=host,
+            port=port,
+            path=path,
+            access_token=access_token,
+            forward_url=forward_url,
+            api_timeout=api_timeout,
+        )
+        self.pacer = SendPacer(send_rate_per_second)
+        self.history_count = history_count
+        self.state = state if state is not None else CatchUpState()
+        self.self_id: str | None = None
+        self._group_names: dict[str, str] = {}
+        self._ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    @property
+    def bound_port(self) -> int:
+        """The port the reverse-WebSocket server listens on (after ``run`` started)."""
+        return self.transport.bound_port
+
+    async def wait_ready(self, timeout: float = 5.0) -> None:
+        """Wait until ``run`` is listening (reverse) or connecting (forward)."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def run(self, sink: EventSink) -> None:
+        """Serve the connection and emit events until ``stop``."""
+        self._stopping.clear()
+        await self.transport.start()
+        self._ready.set()
+        stop_wait = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                next_item = asyncio.ensure_future(self.transport.inbound.get())
+                await asyncio.wait({next_item, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                if not next_item.done():
+                    next_item.cancel()
+                    break
+                item = next_item.result()
+                if isinstance(item, FrameReceived):
+                    await self._handle_frame(item.frame, sink)
+                elif isinstance(item, LinkOpened):
+                    if item.self_id:
+                        self.self_id = item.self_id
+                elif isinstance(item, LinkClosed):
+                    await _emit(sink, Disconnected("qq", item.reason))
+        finally:
+            stop_wait.cancel()
+            self._ready.clear()
+            await self.transport.stop()
+
+    async def stop(self) -> None:
+        """Make ``run`` return and close the connection."""
+        self._stopping.set()
+
+    async def list_groups(self) -> list[GroupInfo]:
+        """All groups the account is in, with members (get_group_list + member lists)."""
+        data = await self.transport.call("get_group_list")
+        if not isinstance(data, list):
+            raise AdapterError("get_group_list: answer is not a list")
+        groups = []
+        for entry in data:
+            gid = id_string(entry.get("group_id")) if isinstance(entry, Mapping) else None
+            if gid is None:
+                logger.warning("get_group_list: skipping an entry without group_id")
+                continue
+            name = _str(entry.get("group_name")) or gid
+            self._group_names[gid] = name
+            try:
+                members = await self._members(gid)
+            except AdapterError as e:
+                # One group's hiccup must not hide the others.
+                logger.warning("member list of QQ group %s unavailable: %s", gid, e)
+                members = ()
+            groups.append(_group(gid, name, members))
+        return groups
+
+    async def group_info(self, group_id: str) -> GroupInfo:
+        """One group with its members."""
+        data = await self.transport.call("get_group_info", {"group_id": _qq_int(group_id)})
+        name = _str(data.get("group_name")) if isinstance(data, Mapping) else ""
+        name = name or self._group_names.get(group_id, group_id)
+        self._group_names[group_id] = name
+        return _group(group_id, name, await self._members(group_id))
+
+    async def send_group_text(self, group_id: str, text: str) -> None:
+        """Send plain text to a group, paced by ``send_rate_per_second``."""
+        await self.pacer.wait_turn()
+        # Array form with a text segment: user text is never parsed as CQ codes.
+        await self.transport.call(
+            "send_group_msg", {"group_id": _qq_int(group_id), "message": _text(text)}
+        )
+
+    async def send_private_text(self, user_id: str, text: str) -> None:
+        """Send plain text to one user, paced like group sends."""
+        await self.pacer.wait_turn()
+        await self.transport.call(
+            "send_private_msg", {"user_id": _qq_int(user_id), "message": _text(text)}
+        )
+
+    async def leave_group(self, group_id: str) -> None:
+        """Leave a group (never dismisses it, even when the bot owns it)."""
+        await self.transport.call(
+            "set_group_leave", {"group_id": _qq_int(group_id), "is_dismiss": False}
+        )
+
+    async def accept_invitation(self, invitation_id: str) -> None:
+        """Accept a group invitation by its request flag."""
+        await self.transport.call(
+            "set_group_add_request",
+            {"flag": invitation_id, "sub_type": "invite", "approve": True},
+        )
+
+    async def _members(self, group_id: str) -> tuple[Member, ...]:
+        data = await self.transport.call("get_group_member_list", {"group_id": _qq_int(group_id)})
+        if not isinstance(data, list):
+            raise AdapterError("get_group_member_list: answer is not a list")
+        members = []
+        for entry in data:
+            uid = id_string(entry.get("user_id")) if isinstance(entry, Mapping) else None
+            if uid is None:
+                continue
+            name = _str(entry.get("card")) or _str(entry.get("nickname")) or uid
+            members.append(Member(uid, name, _ROLES.get(_str(entry.get("role")), "member")))
+        return tuple(members)
+
+    async def _handle_frame(self, frame: dict[str, Any], sink: EventSink) -> None:
+        try:
+            await self._dispatch(frame, sink)
+        except MalformedFrame as e:
+            logger.warning(
+                "ignoring a malformed OneBot %s frame: %s",
+                _str(frame.get("post_type")) or "unknown",
+                e,
+            )
+        except Exception:
+            # Whatever a buggy implementation sends, the connection keeps recording.
+            logger.exception("failed to handle a OneBot %.20r frame", frame.get("post_type"))
+
+    async def _dispatch(self, frame: dict[str, Any], sink: EventSink) -> None:
+        post_type = frame.get("post_type")
+        if post_type == "meta_event":
+            if frame.get("meta_event_type") == "lifecycle" and frame.get("sub_type") == "connect":
+                await self._on_connect(frame, sink)
+        elif post_type == "message":
+            kind = frame.get("message_type")
+            if kind == "group":
+                await self._emit_group_message(self._group_message(frame), sink)
+            elif kind == "private":
+                await _emit(sink, _private_message(frame))
+            else:
+                logger.debug("ignoring message_type %.20r", kind)
+        elif post_type == "notice":
+            event = self._notice(frame)
+            if event is not None:
+                await _emit(sink, event)
+        elif post_type == "request":
+            if frame.get("request_type") == "group" and frame.get("sub_type") == "invite":
+                await _emit(sink, await self._invitation(frame))
+        elif post_type == "message_sent":
+            pass  # the bot's own messages echoed back; not a member's load
+        else:
+            raise MalformedFrame(f"unknown post_type {post_type!r}")
+
+    async def _on_connect(self, frame: dict[str, Any], sink: EventSink) -> None:
+        self.self_id = _required_id(frame, "self_id")
+        name = ""
+        try:
+            info = await self.transport.call("get_login_info")
+            name = _str(info.get("nickname")) if isinstance(info, Mapping) else ""
+        except AdapterError as e:
+            logger.info("get_login_info unavailable: %s", e)
+        await _emit(sink, Connected("qq", self.self_id, name))
+        await self._catch_up(sink)
+
+    async def _catch_up(self, sink: EventSink) -> None:
+        """Emit group messages that arrived while the connection was down."""
+        now = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()), UTC)
+        try:
+            groups = await self.transport.call("get_group_list")
+        except AdapterError as e:
+            logger.info("catch-up skipped: %s", e)
+            return
+        group_ids = [
+            g
+            for g in (id_string(e.get("group_id")) for e in groups or [] if isinstance(e, Mapping))
+            if g
+        ]
+        for gid in self.state.groups():
+            if gid not in group_ids:
+                group_ids.append(gid)
+        for gid in group_ids:
+            self.state.start_watching(gid, now)
+            try:
+                data = await self.transport.call(
+                    "get_group_msg_history", {"group_id": _qq_int(gid), "count": self.history_count}
+                )
+            except AdapterError as e:
+                # Plain OneBot v11 has no history API; NapCat does. One note, then live only.
+                logger.info("catch-up skipped, no usable get_group_msg_history: %s", e)
+                return
+            raw = data.get("messages") if isinstance(data, Mapping) else data
+            messages = []
+            for entry in raw if isinstance(raw, list) else []:
+                if not isinstance(entry, dict) or entry.get("post_type") == "message_sent":
+                    continue
+                try:
+                    messages.append(self._group_message({"group_id": gid, **entry}))
+                except MalformedFrame as e:
+                    logger.warning("skipping a malformed history message in %s: %s", gid, e)
+            since = self.state.last_seen(gid) or now
+            for msg in sorted(messages, key=lambda m: m.at):
+                if msg.at >= since and msg.sender_id != self.self_id:
+                    await self._emit_group_message(msg, sink)
+
+    async def _emit_group_message(self, msg: GroupMessage, sink: EventSink) -> None:
+        if self.state.is_seen(msg.group_id, msg.message_id):
+            return
+        self.state.mark(msg.group_id, msg.message_id, msg.at)
+        await _emit(sink, msg)
+
+    def _group_message(self, frame: Mapping[str, Any]) -> GroupMessage:
+        gid = _required_id(frame, "group_id")
+        sender = frame.get("sender")
+        sender = sender if isinstance(sender, Mapping) else {}
+        uid = id_string(frame.get("user_id")) or id_string(sender.get("user_id"))
+        if uid is None:
+            raise MalformedFrame("user_id missing or not a QQ number")
+        try:
+            body = parse_message(frame.get("message"), frame.get("raw_message"))
+        except ValueError as e:
+            raise MalformedFrame(str(e)) from None
+        group_name = _str(frame.get("group_name")) or self._group_names.get(gid)
+        return GroupMessage(
+            platform="qq",
+            group_id=gid,
+            message_id=_required_id(frame, "message_id"),
+            sender_id=uid,
+            sender_name=_str(sender.get("card")) or _str(sender.get("nickname")) or uid,
+            at=_time(frame),
+            text=body.text,
+            msg_type=body.msg_type,
+            mentions=body.mentions,
+            mention_all=body.mention_all,
+            sender_role=_ROLES.get(_str(sender.get("role"))),
+            reply_to=body.reply_to,
+            group_name=group_name or None,
+        )
+
+    def _notice(self, frame: Mapping[str, Any]) -> Event | None:
+        kind = frame.get("notice_type")
+        if kind not in ("group_increase", "group_decrease"):
+            return None
+        gid, uid = _required_id(frame, "group_id"), _required_id(frame, "user_id")
+        operator = id_string(frame.get("operator_id"))
+        operator = operator if operator not in (None, "0") else None
+        if kind == "group_increase":
+            return MemberJoined("qq", gid, uid, uid, _time(frame), operator)
+        sub_type = frame.get("sub_type")
+        if sub_type == "kick_me":
+            # The account itself was removed; report it as the bot leaving.
+            uid = _required_id(frame, "self_id")
+        return MemberLeft("qq", gid, uid, _time(frame), operator, sub_type in ("kick", "kick_me"))
+
+    async def _invitation(self, frame: Mapping[str, Any]) -> GroupInvitation:
+        flag = frame.get("flag")
+        if not isinstance(flag, str) or not flag:
+            raise MalformedFrame("group invitation without a flag")
+        gid = _required_id(frame, "group_id")
+        name = _str(frame.get("group_name"))
+        if not name:
+            try:
+                info = await self.transport.call("get_group_info", {"group_id": _qq_int(gid)})
+                name = _str(info.get("group_name")) if isinstance(info, Mapping) else ""
+            except AdapterError:
+                pass  # not a member yet; many implementations cannot tell
+        return GroupInvitation(
+            "qq", flag, _required_id(frame, "user_id"), name or gid, _time(frame), gid
+        )
+
+
+async def _emit(sink: EventSink, event: Event) -> None:
+    try:
+        await sink(event)
+    except Exception:
+        # A failing consumer must not drop the connection or later events.
+        logger.exception("event sink failed on %s", type(event).__name__)
+
+
+def _private_message(frame: Mapping[str, Any]) -> PrivateMessage:
+    sender = frame.get("sender")
+    sender = sender if isinstance(sender, Mapping) else {}
+    uid = _required_id(frame, "user_id")
+    try:
+        body = parse_message(frame.get("message"), frame.get("raw_message"))
+    except ValueError as e:
+        raise MalformedFrame(str(e)) from None
+    name = _str(sender.get("nickname")) or uid
+    return PrivateMessage(
+        "qq", _required_id(frame, "message_id"), uid, name, _time(frame), body.text
+    )
+
+
+def _group(gid: str, name: str, members: tuple[Member, ...]) -> GroupInfo:
+    owner = next((m.user_id for m in members if m.role == "owner"), None)
+    return GroupInfo("qq", gid, name, owner, members)
+
+
+def _required_id(frame: Mapping[str, Any], key: str) -> str:
+    value = id_string(frame.get(key))
+    if value is None or value == "all":
+        raise MalformedFrame(f"{key} missing or not a number: {frame.get(key)!r:.40}")
+    return value
+
+
+def _time(frame: Mapping[str, Any]) -> datetime:
+    value = frame.get("time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedFrame(f"time missing or not a number: {value!r:.40}")
+    # OneBot sends seconds; a few forks send milliseconds, which would land in year 50000+.
+    seconds = value / 1000 if value > 100_000_000_000 else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as e:
+        raise MalformedFrame(f"time out of range: {value!r}") from e
+
+
+def _str(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _qq_int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise AdapterError(f"not a QQ number: {value!r}") from None
+
+
+def _text(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "data": {"text": text}}]
