@@ -1,0 +1,231 @@
+"""The ``jianfu`` command: a thin shell over the bot and metrics libraries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.config import Config, ConfigError, load_config
+from bot.events import BotError
+from metrics.errors import MetricsError
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (see config.example.toml). Default: built-in defaults.",
+)
+DB_OPTION = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="Database URL or SQLite file path; overrides the config. Example: data/jianfu.sqlite3",
+)
+
+
+def _load(config_path: Path | None, db_url: str | None = None) -> Config:
+    try:
+        config = load_config(config_path)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    if db_url:
+        from dataclasses import replace
+
+        url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+        if "://" not in db_url and not Path(db_url).exists():
+            raise click.ClickException(f"database file {db_url} does not exist")
+        config = replace(config, database_url=url)
+    return config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """减负 jianfu: measure the load that work groups put on grassroots cadres.
+
+    \b
+    Examples:
+      jianfu demo                         # simulated township, one week, prints the digest
+      jianfu run --config jianfu.toml     # the production bot
+      jianfu digest --week 2026-W47 --unit 镇党政办 --db data/jianfu.sqlite3
+      jianfu classify --jsonl messages.jsonl
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated township.")
+@click.option("--week", default=None, help="ISO week to replay, e.g. 2026-W47. Default: last week.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data") / "demo",
+    show_default=True,
+    help="Folder for the demo database and digests (replaced on each run).",
+)
+def demo(seed: int, week: str | None, out: Path) -> None:
+    """Run the real bot against the built-in simulator and print the digest.
+
+    \b
+    Starts a loopback WeChat puppet service (spoken to by the real
+    python-wechaty client) and a simulated QQ OneBot implementation, replays one
+    week of a simulated township's work groups, lets the scheduler deliver the
+    weekly digest to the unit head, and prints it. No network, no account.
+
+    \b
+    Example:
+      jianfu demo --seed 3 --week 2026-W46
+    """
+    from bot.simulator.demo import run_demo
+
+    try:
+        asyncio.run(run_demo(seed=seed, week=week, out=out, echo=click.echo))
+    except (BotError, MetricsError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command()
+@CONFIG_OPTION
+def run(config_path: Path | None) -> None:
+    """Run the bot in production with the platforms enabled in the config.
+
+    \b
+    Example:
+      JIANFU_PUPPET_TOKEN=... jianfu run --config jianfu.toml
+    """
+    from bot.service import run_service
+
+    if config_path is None:
+        raise click.ClickException("give --config FILE (copy config.example.toml to start)")
+    config = _load(config_path)
+    try:
+        asyncio.run(run_service(config))
+    except (BotError, MetricsError) as e:
+        raise click.ClickException(str(e)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@CONFIG_OPTION
+@DB_OPTION
+def migrate(config_path: Path | None, db_url: str | None) -> None:
+    """Create or upgrade the database schema (Alembic).
+
+    \b
+    Example:
+      jianfu migrate --db data/jianfu.sqlite3
+    """
+    from metrics.db import migrate as do_migrate
+    from metrics.db import safe_url
+
+    config = _load(config_path)
+    url = config.database_url if not db_url else (db_url if "://" in db_url else f"sqlite:///{db_url}")
+    do_migrate(url)
+    click.echo(f"数据库已是最新结构：{safe_url(url)}")
+
+
+@main.command()
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47. Default: the latest week with data.")
+@click.option("--unit", default=None, help="Unit name as in the roster. Default: all units together.")
+@CONFIG_OPTION
+@DB_OPTION
+def digest(week: str | None, unit: str | None, config_path: Path | None, db_url: str | None) -> None:
+    """Print a unit's weekly digest from the database.
+
+    \b
+    Examples:
+      jianfu digest --week 2026-W47 --unit 镇党政办 --db data/demo/jianfu-demo.sqlite3
+      jianfu digest --config jianfu.toml            # latest week, all units
+    """
+    from metrics.db import make_engine
+    from metrics.digest import build_digest, render_digest
+    from metrics.queries import latest_week_with_data, units
+
+    config = _load(config_path, db_url)
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as conn:
+            week = week or latest_week_with_data(conn)
+            if week is None:
+                raise click.ClickException("the database has no recorded messages yet")
+            known = units(conn)
+            if unit is not None and unit not in known:
+                raise click.ClickException(
+                    f"unknown unit {unit!r}; known units: {', '.join(known) or '(none: load a roster)'}"
+                )
+            data = build_digest(conn, week, config.schedule_for(unit), unit)
+        click.echo(render_digest(data, top_n=config.digest.top_n))
+    except MetricsError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        engine.dispose()
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    with stream:
+        for n, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise click.ClickException(f"{path} line {n}: not JSON ({e.msg})") from None
+            if not isinstance(obj, dict):
+                raise click.ClickException(f"{path} line {n}: expected a JSON object")
+            yield n, obj
+
+
+@main.command()
+@click.option(
+    "--jsonl",
+    "jsonl_path",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Input: one JSON object per line with id, ts (ISO 8601 with offset), text, optional mention_all. '-' reads stdin.",
+)
+@CONFIG_OPTION
+def classify(jsonl_path: Path, config_path: Path | None) -> None:
+    """Label messages with the demands they make, their deadline and time band.
+
+    Writes one JSON object per line: id, labels (sorted), deadline (ISO 8601
+    +08:00 or null) and band (work/lunch/evening/night/weekend/holiday).
+
+    \b
+    Example:
+      echo '{"id":"1","ts":"2026-11-20T21:05:00+08:00","text":"@所有人 请今晚10点前报送台账，收到请回复"}' \\
+        | jianfu classify --jsonl -
+    """
+    from datetime import datetime
+
+    from metrics.annotate import Annotator
+
+    config = _load(config_path)
+    annotator = Annotator(config.schedule)
+    out = click.get_text_stream("stdout")
+    for n, obj in _jsonl(jsonl_path):
+        try:
+            ts = datetime.fromisoformat(str(obj["ts"]))
+            text = str(obj["text"])
+        except (KeyError, ValueError) as e:
+            raise click.ClickException(f"{jsonl_path} line {n}: needs ts (ISO 8601) and text ({e})") from None
+        if ts.tzinfo is None:
+            raise click.ClickException(f"{jsonl_path} line {n}: ts {obj['ts']} has no UTC offset")
+        ann = annotator.annotate(text, ts, bool(obj.get("mention_all", False)))
+        deadline = ann.deadline.astimezone(ts.tzinfo).isoformat() if ann.deadline else None
+        record = {"id": obj.get("id"), "labels": list(ann.labels), "deadline": deadline, "band": ann.band}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

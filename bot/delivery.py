@@ -1,0 +1,150 @@
+"""Delivers each unit's weekly digest to its heads: exactly once per unit, week and recipient."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Config, Ref
+from metrics.calendar import iso_week
+from metrics.digest import build_digest, render_digest
+from metrics.models import Digest
+from metrics.queries import heads, units
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[Ref, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    unit: str
+    week: str
+    recipient: Ref
+    status: str  # sent / failed / skipped (already sent or in flight)
+    body: str
+
+
+def completed_week(fire_time: datetime, tz: str) -> str:
+    """The last whole ISO week before ``fire_time`` (a Monday run reports the week just ended)."""
+    local = fire_time.astimezone(ZoneInfo(tz))
+    monday = local - timedelta(days=local.weekday())
+    return iso_week(monday - timedelta(days=1), tz)
+
+
+def recipients(conn: Connection, config: Config) -> dict[str, list[Ref]]:
+    """Unit -> heads, from the roster in the database plus [[units]] heads in the config."""
+    out: dict[str, list[Ref]] = {}
+    for unit in units(conn):
+        out[unit] = [Ref(p, x) for p, x, _ in heads(conn, unit)]  # type: ignore[arg-type]
+    for u in config.units:
+        refs = out.setdefault(u.name, [])
+        refs.extend(r for r in u.heads if r not in refs)
+    return {u: refs for u, refs in out.items() if refs}
+
+
+def _claim(conn: Connection, unit: str, week: str, ref: Ref, body: str, now: datetime) -> bool:
+    """Reserve the (unit, week, recipient) slot; False when it was sent or is being sent."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    inserted = conn.execute(
+        dialect.insert(Digest.__table__)
+        .values(
+            unit=unit,
+            week=week,
+            recipient_platform=ref.platform,
+            recipient_id=ref.user_id,
+            status="sending",
+            created_at=now,
+            body=body,
+        )
+        .on_conflict_do_nothing()
+        .returning(Digest.id)
+    ).first()
+    if inserted is not None:
+        return True
+    # A failed earlier attempt may be retried; "sent" and "sending" are final.
+    retried = conn.execute(
+        update(Digest)
+        .where(
+            Digest.unit == unit,
+            Digest.week == week,
+            Digest.recipient_platform == ref.platform,
+            Digest.recipient_id == ref.user_id,
+            Digest.status == "failed",
+        )
+        .values(status="sending", body=body, error=None)
+        .returning(Digest.id)
+    ).first()
+    return retried is not None
+
+
+def _finish(conn: Connection, unit: str, week: str, ref: Ref, status: str, now: datetime, error: str | None) -> None:
+    conn.execute(
+        update(Digest)
+        .where(
+            Digest.unit == unit,
+            Digest.week == week,
+            Digest.recipient_platform == ref.platform,
+            Digest.recipient_id == ref.user_id,
+        )
+        .values(status=status, sent_at=now if status == "sent" else None, error=error)
+    )
+
+
+def save_digest(out_dir: Path, unit: str, week: str, body: str) -> Path:
+    folder = out_dir / week
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{unit.replace('/', '_')}.txt"
+    path.write_text(body + "\n", encoding="utf-8")
+    return path
+
+
+async def deliver_week(
+    engine: AsyncEngine, config: Config, send: Sender, week: str, now: datetime
+) -> list[Delivery]:
+    """Render and send every unit's digest for ``week`` to its heads, once each."""
+    async with engine.connect() as conn:
+        targets = await conn.run_sync(lambda c: recipients(c, config))
+    results: list[Delivery] = []
+    for unit, refs in sorted(targets.items()):
+        schedule = config.schedule_for(unit)
+        async with engine.connect() as conn:
+            data = await conn.run_sync(lambda c: build_digest(c, week, schedule, unit))
+        body = render_digest(data, config.digest.top_n)
+        save_digest(config.digest.out_dir, unit, week, body)
+        for ref in refs:
+            async with engine.begin() as conn:
+                claimed = await conn.run_sync(lambda c: _claim(c, unit, week, ref, body, now))
+            if not claimed:
+                results.append(Delivery(unit, week, ref, "skipped", body))
+                continue
+            status, error = "sent", None
+            try:
+                await send(ref, body)
+            except Exception as e:  # a failed send is recorded and retried on the next run
+                status, error = "failed", f"{type(e).__name__}: {e}"
+                log.warning("digest for %s %s to %s failed: %s", unit, week, ref, error)
+            async with engine.begin() as conn:
+                await conn.run_sync(lambda c: _finish(c, unit, week, ref, status, now, error))
+            results.append(Delivery(unit, week, ref, status, body))
+    return results
+
+
+async def sent_digests(engine: AsyncEngine, week: str) -> list[tuple[str, str, str, str]]:
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(Digest.unit, Digest.recipient_platform, Digest.recipient_id, Digest.status).where(
+                    Digest.week == week
+                )
+            )
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]

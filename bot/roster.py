@@ -1,0 +1,188 @@
+"""The operator's roster: who is who across WeChat and QQ, their unit and department.
+
+CSV (UTF-8, header required; TOML is also accepted with a ``[[people]]`` array):
+
+    name,unit,department,title,wechat_id,qq_id,is_head
+    王建国,镇党政办,党政办,党政办主任,wxid_wjg01,10001,yes
+
+``wechat_id`` / ``qq_id`` may be empty; ``is_head`` is yes/no (also 是/否, true/false, 1/0).
+Unit heads receive that unit's weekly digest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, select, update
+
+from bot.config import Config, ConfigError
+from metrics.models import Identity, Person
+
+_TRUE = {"yes", "y", "true", "1", "是", "√"}
+_FALSE = {"", "no", "n", "false", "0", "否"}
+COLUMNS = ("name", "unit", "department", "title", "wechat_id", "qq_id", "is_head")
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    name: str
+    unit: str
+    department: str = ""
+    title: str = ""
+    wechat_id: str = ""
+    qq_id: str = ""
+    is_head: bool = False
+
+    def identities(self) -> list[tuple[str, str]]:
+        out = []
+        if self.wechat_id:
+            out.append(("wechat", self.wechat_id))
+        if self.qq_id:
+            out.append(("qq", self.qq_id))
+        return out
+
+
+def _entry(raw: dict[str, object], where: str) -> RosterEntry:
+    def field(key: str) -> str:
+        value = raw.get(key)
+        return "" if value is None else str(value).strip()
+
+    head = field("is_head").lower()
+    if head not in _TRUE | _FALSE:
+        raise ConfigError(f'{where}: is_head "{head}" should be yes or no')
+    entry = RosterEntry(
+        name=field("name"),
+        unit=field("unit"),
+        department=field("department"),
+        title=field("title"),
+        wechat_id=field("wechat_id"),
+        qq_id=field("qq_id"),
+        is_head=head in _TRUE,
+    )
+    if not entry.name or not entry.unit:
+        raise ConfigError(f"{where}: name and unit are required")
+    if not entry.identities():
+        raise ConfigError(f"{where}: {entry.name} needs a wechat_id or a qq_id")
+    return entry
+
+
+def parse_roster(path: Path) -> list[RosterEntry]:
+    """Read a roster file; errors name the file, the row and what is wrong."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"roster {path} does not exist") from None
+    text = raw.decode("utf-8-sig")
+    if path.suffix == ".toml":
+        try:
+            rows = tomllib.loads(text).get("people", [])
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        entries = [_entry(r, f"{path} people[{i}]") for i, r in enumerate(rows)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"name", "unit"} - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"{path}: header must have {', '.join(COLUMNS)}; missing {missing}")
+        entries = [_entry(r, f"{path} line {i + 2}") for i, r in enumerate(reader)]
+    seen: dict[tuple[str, str], str] = {}
+    for e in entries:
+        for ident in e.identities():
+            if ident in seen:
+                raise ConfigError(f"{path}: {ident[0]}:{ident[1]} is listed for both {seen[ident]} and {e.name}")
+            seen[ident] = e.name
+    return entries
+
+
+def write_roster(path: Path, entries: Iterable[RosterEntry]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for e in entries:
+            w.writerow([e.name, e.unit, e.department, e.title, e.wechat_id, e.qq_id, "yes" if e.is_head else "no"])
+
+
+def config_entries(config: Config) -> list[RosterEntry]:
+    """People listed under [[units]] heads/members, for deployments without a roster file."""
+    out: dict[tuple[str, str], RosterEntry] = {}
+    for unit in config.units:
+        for ref, head in [(r, True) for r in unit.heads] + [(r, False) for r in unit.members]:
+            key = (ref.platform, ref.user_id)
+            if key in out and out[key].is_head:
+                continue
+            out[key] = RosterEntry(
+                name=ref.user_id,
+                unit=unit.name,
+                wechat_id=ref.user_id if ref.platform == "wechat" else "",
+                qq_id=ref.user_id if ref.platform == "qq" else "",
+                is_head=head,
+            )
+    return list(out.values())
+
+
+def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime) -> int:
+    """Map identities to roster people; returns how many people were written.
+
+    An identity first seen in a group got an automatic person; the roster moves
+    it to the roster person, so both platforms count as one cadre.
+    """
+    written = 0
+    for e in entries:
+        idents = e.identities()
+        existing = conn.execute(
+            select(Identity.id, Identity.platform, Identity.external_id, Identity.person_id, Person.source)
+            .join(Person, Person.id == Identity.person_id)
+            .where(Identity.platform.in_([p for p, _ in idents]))
+            .where(Identity.external_id.in_([x for _, x in idents]))
+        ).all()
+        existing = [r for r in existing if (r.platform, r.external_id) in idents]
+        roster_person = next((r.person_id for r in existing if r.source == "roster"), None)
+        values = {
+            "unit": e.unit,
+            "department": e.department or None,
+            "title": e.title or None,
+            "is_head": e.is_head,
+            "source": "roster",
+        }
+        if roster_person is None:
+            roster_person = conn.execute(
+                Person.__table__.insert().values(name=e.name, opted_out=False, **values).returning(Person.id)
+            ).scalar_one()
+        else:
+            conn.execute(update(Person).where(Person.id == roster_person).values(**values))
+            conn.execute(
+                update(Person)
+                .where(Person.id == roster_person, Person.opted_out.is_(False))
+                .values(name=e.name)
+            )
+        for platform, external_id in idents:
+            row = next((r for r in existing if (r.platform, r.external_id) == (platform, external_id)), None)
+            if row is None:
+                conn.execute(
+                    Identity.__table__.insert().values(
+                        platform=platform,
+                        external_id=external_id,
+                        display_name=e.name,
+                        person_id=roster_person,
+                        first_seen=now,
+                    )
+                )
+            elif row.person_id != roster_person:
+                old = row.person_id
+                conn.execute(update(Identity).where(Identity.id == row.id).values(person_id=roster_person))
+                _carry_opt_out(conn, old, roster_person)
+        written += 1
+    return written
+
+
+def _carry_opt_out(conn: Connection, old: int, new: int) -> None:
+    """An opt-out given on one platform holds for the merged person too."""
+    opted = conn.execute(select(Person.opted_out).where(Person.id == old)).scalar_one()
+    if opted:
+        conn.execute(update(Person).where(Person.id == new).values(opted_out=True, name="已退出成员"))
