@@ -1,0 +1,1 @@
+"""Simulated chat platforms for demos and tests (a loopback wechaty puppet service)."""
