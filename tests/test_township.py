@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -49,6 +52,24 @@ def test_same_seed_gives_identical_township_and_week() -> None:
     assert generate_week(first, date(2026, 11, 16), 7) == generate_week(second, date(2026, 11, 16))
     assert build_township(8) != first
     assert generate_week(first, date(2026, 11, 16), 8) != generate_week(first, date(2026, 11, 16))
+
+
+def test_output_does_not_depend_on_hash_seed() -> None:
+    """Two interpreters with different PYTHONHASHSEED produce byte-identical weeks."""
+    script = (
+        "from datetime import date; from bot.simulator.township import *; "
+        "t = build_township(7); print(repr(t), repr(generate_week(t, date(2026, 11, 16))))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout
+        for hash_seed in ("1", "2")
+    }
+    assert len(outputs) == 1
 
 
 @pytest.mark.parametrize("seed", SEEDS)

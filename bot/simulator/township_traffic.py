@@ -18,7 +18,7 @@ WEEKDAY_PROFILE: tuple[float, ...] = (
     0.04, 0.03, 0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.04,  # 0-6h
     0.08, 0.15, 0.30, 0.50, 0.90, 3.00, 3.50, 3.50, 3.50, 3.20, 2.60, 1.20,  # 6-12h
     0.45, 0.30, 0.30, 0.50, 1.50, 3.00, 3.30, 3.30, 3.20, 2.80, 1.60, 0.70,  # 12-18h
-    0.55, 0.50, 0.50, 0.50, 0.60, 0.55, 0.40, 0.30, 0.20, 0.12, 0.06, 0.04,  # 18-24h
+    0.50, 0.45, 0.45, 0.45, 0.50, 0.45, 0.35, 0.25, 0.18, 0.10, 0.06, 0.04,  # 18-24h
 )  # fmt: skip
 WEEKEND_PROFILE: tuple[float, ...] = (
     0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.04,
@@ -27,7 +27,7 @@ WEEKEND_PROFILE: tuple[float, ...] = (
     0.50, 0.50, 0.50, 0.60, 0.70, 0.70, 0.50, 0.40, 0.20, 0.10, 0.05, 0.03,
 )  # fmt: skip
 # Monday carries the week's kick-off; Saturday and Sunday are lighter but not empty.
-DAY_WEIGHTS: tuple[float, ...] = (1.15, 1.0, 1.0, 1.0, 0.95, 0.26, 0.20)
+DAY_WEIGHTS: tuple[float, ...] = (1.15, 1.0, 1.0, 1.0, 0.95, 0.25, 0.18)
 # Episodes (a post plus the replies it triggers) per group per week, by group kind.
 BASE_EPISODES: dict[str, float] = {"unit": 20.0, "topic": 15.0, "village": 18.0, "county": 9.0}
 # Episode mix by group kind: chat, notice, notice_no_reply, demand, roll_call.
@@ -104,11 +104,16 @@ class _Week:
 
 
 def _week_weights() -> list[float]:
-    """Weight of each of the week's 336 half-hours for starting an episode."""
+    """Weight of each of the week's 336 half-hours for starting an episode.
+
+    Each day's profile is normalised so DAY_WEIGHTS alone sets a day's share.
+    """
+    weekday, weekend = sum(WEEKDAY_PROFILE), sum(WEEKEND_PROFILE)
     return [
-        DAY_WEIGHTS[day] * (WEEKDAY_PROFILE if day < 5 else WEEKEND_PROFILE)[slot]
+        DAY_WEIGHTS[day]
+        * (WEEKDAY_PROFILE[s] / weekday if day < 5 else WEEKEND_PROFILE[s] / weekend)
         for day in range(7)
-        for slot in range(48)
+        for s in range(48)
     ]
 
 
