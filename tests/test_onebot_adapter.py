@@ -316,6 +316,33 @@ async def test_lifecycle_connects_and_heartbeats_are_ignored(
     assert [str(mid)] == [m.message_id for m in recorder.messages()]
 
 
+async def test_separate_event_and_api_connections_are_tolerated(start_adapter: Starter) -> None:
+    """Events come over an Event connection; calls wait for and use a later API connection."""
+    _adapter, recorder, url = await start_adapter()
+    lifecycle = {
+        "time": 1700000000,
+        "self_id": SELF_ID,
+        "post_type": "meta_event",
+        "meta_event_type": "lifecycle",
+        "sub_type": "connect",
+    }
+    async with await raw_client(url, **auth(), **{"X-Client-Role": "Event"}) as events:
+        await events.send(json.dumps(lifecycle))
+        await asyncio.sleep(0.05)  # the adapter now waits for an API-capable connection
+        async with await raw_client(url, **auth(), **{"X-Client-Role": "API"}) as api:
+            answers: list[object] = [{"user_id": SELF_ID, "nickname": "减负助手"}, []]
+            for data in answers:
+                request = json.loads(await asyncio.wait_for(api.recv(), 5))
+                answer = {"status": "ok", "retcode": 0, "data": data, "echo": request["echo"]}
+                await api.send(json.dumps(answer))
+            await api.send(json.dumps(group_frame(message_id=1)))  # not an event connection
+            await asyncio.sleep(0.05)
+            await events.send(json.dumps(group_frame(message_id=2)))
+            await recorder.wait_for(lambda e: isinstance(e, GroupMessage))
+    assert Connected("qq", str(SELF_ID), "减负助手") == recorder.events[0]
+    assert ["2"] == [m.message_id for m in recorder.messages()]
+
+
 async def test_private_messages_are_emitted(start_adapter: Starter, sim: SimulatedOneBot) -> None:
     """A direct message becomes a PrivateMessage."""
     _adapter, recorder, url = await start_adapter()

@@ -305,37 +305,47 @@ class OneBotAdapter:
         except AdapterError as e:
             logger.info("catch-up skipped: %s", e)
             return
-        group_ids = [
-            g
-            for g in (id_string(e.get("group_id")) for e in groups or [] if isinstance(e, Mapping))
-            if g
-        ]
-        for gid in self.state.groups():
-            if gid not in group_ids:
-                group_ids.append(gid)
-        for gid in group_ids:
+        entries = groups if isinstance(groups, list) else []
+        group_ids = [id_string(e.get("group_id")) for e in entries if isinstance(e, Mapping)]
+        answered = False
+        for gid in filter(None, group_ids):
+            # A group seen for the first time is watched from now: no replay of older chat.
             self.state.start_watching(gid, now)
             try:
                 data = await self.transport.call(
                     "get_group_msg_history", {"group_id": _qq_int(gid), "count": self.history_count}
                 )
             except AdapterError as e:
-                # Plain OneBot v11 has no history API; NapCat does. One note, then live only.
-                logger.info("catch-up skipped, no usable get_group_msg_history: %s", e)
-                return
-            raw = data.get("messages") if isinstance(data, Mapping) else data
-            messages = []
-            for entry in raw if isinstance(raw, list) else []:
-                if not isinstance(entry, dict) or entry.get("post_type") == "message_sent":
-                    continue
-                try:
-                    messages.append(self._group_message({"group_id": gid, **entry}))
-                except MalformedFrame as e:
-                    logger.warning("skipping a malformed history message in %s: %s", gid, e)
-            since = self.state.last_seen(gid) or now
-            for msg in sorted(messages, key=lambda m: m.at):
-                if msg.at >= since and msg.sender_id != self.self_id:
-                    await self._emit_group_message(msg, sink)
+                if not answered:
+                    # Plain OneBot v11 has no history API; NapCat does. One note, then live only.
+                    logger.info("catch-up skipped, no usable get_group_msg_history: %s", e)
+                    return
+                logger.info("catch-up of QQ group %s failed: %s", gid, e)
+                continue
+            answered = True
+            await self._replay(gid, data, sink)
+
+    async def _replay(self, gid: str, data: object, sink: EventSink) -> None:
+        raw = data.get("messages") if isinstance(data, Mapping) else data
+        messages = []
+        for entry in raw if isinstance(raw, list) else []:
+            if not isinstance(entry, dict) or entry.get("post_type") == "message_sent":
+                continue  # message_sent: the bot's own posts
+            try:
+                messages.append(self._group_message({"group_id": gid, **entry}))
+            except MalformedFrame as e:
+                logger.warning("skipping a malformed history message in %s: %s", gid, e)
+        since = self.state.last_seen(gid)
+        fresh = [m for m in sorted(messages, key=lambda m: m.at) if since is None or m.at >= since]
+        if len(messages) >= self.history_count and len(fresh) == len(messages):
+            logger.info(
+                "QQ group %s: more than %d messages missed, older ones are lost",
+                gid,
+                self.history_count,
+            )
+        for msg in fresh:
+            if msg.sender_id != self.self_id:
+                await self._emit_group_message(msg, sink)
 
     async def _emit_group_message(self, msg: GroupMessage, sink: EventSink) -> None:
         if self.state.is_seen(msg.group_id, msg.message_id):
