@@ -35,6 +35,7 @@ __all__ = [
     "fingerprint",
     "hamming",
     "normalise",
+    "simhash",
 ]
 
 DEFAULT_MAX_DISTANCE = 12
@@ -119,6 +120,10 @@ def fingerprint(text: str) -> int:
         return 0
     unsigned = _majority_bits(_gram_hash(g) for g in grams)
     return unsigned - (1 << _BITS) if unsigned >> (_BITS - 1) else unsigned
+
+
+# metrics.annotate imports the algorithm's name; both names stay supported.
+simhash = fingerprint
 
 
 def hamming(a: int, b: int) -> int:

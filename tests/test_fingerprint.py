@@ -21,6 +21,7 @@ from metrics.fingerprint import (
     fingerprint,
     hamming,
     normalise,
+    simhash,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -77,6 +78,7 @@ def test_normalise(text: str, expected: str) -> None:
 def test_fingerprint_is_stable() -> None:
     """Fingerprints never change between releases: stored ones are compared with new ones."""
     assert -1815228758991777361 == fingerprint("请于周五前报送防汛台账")
+    assert -1815228758991777361 == simhash("请于周五前报送防汛台账")
 
 
 @given(st.text(alphabet="请于周五前报送防汛台账各村社区1234567890，。@ ab", max_size=60))
