@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from metrics.calendar import DEFAULT_SCHEDULE, WorkingCalendar, WorkSchedule, iso_week
 from metrics.classifier import classify, mentions_everyone
-from metrics.fingerprint import simhash
+from metrics.fingerprint import fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,5 +65,5 @@ class Annotator:
             band=cal.band(at),
             week=iso_week(at, tz),
             mention_all=everyone,
-            fingerprint=simhash(text) if c.is_demand else None,
+            fingerprint=fingerprint(text) if c.is_demand else None,
         )

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: lint, types, then pytest (PostgreSQL, Node and
+# Chromium tests included). Called by `./dev test` and .ci/run after `uv sync`.
+set -eu
+cd "$(dirname "$0")/.."
+
+# PostgreSQL: the machine image has a local server; start it if it is not running.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+        echo "test: starting the local PostgreSQL server" >&2
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    fi
+fi
+
+# Node gateway dependencies (wechaty-puppet-mock test), from the lock file.
+if command -v npm >/dev/null 2>&1 && [ -f gateway/package-lock.json ]; then
+    if [ ! -d gateway/node_modules ] || [ gateway/package-lock.json -nt gateway/node_modules/.package-lock.json ]; then
+        echo "test: npm ci in gateway/" >&2
+        (cd gateway && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
+echo "test: ruff" >&2
+.venv/bin/ruff check bot metrics tests bench
+echo "test: mypy" >&2
+.venv/bin/mypy
+echo "test: pytest" >&2
+exec .venv/bin/pytest "$@"
