@@ -1,8 +1,5 @@
 """Tests for the OneBot v11 adapter, driven by real WebSocket peers on loopback."""
 
-# House style puts the expected value first in asserts, which ruff calls a Yoda condition.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import asyncio
@@ -299,6 +296,43 @@ async def test_malformed_frames_are_skipped_and_the_connection_survives(
     assert ["42", "77"] == [m.message_id for m in recorder.messages()]
     assert len(bad) <= len([r for r in caplog.records if r.levelno == logging.WARNING])
     assert TOKEN not in caplog.text
+
+
+async def test_a_taken_port_is_a_clear_adapter_error(start_adapter: Starter) -> None:
+    """Listening on a port that is already taken raises AdapterError naming the address."""
+    first, _recorder, _url = await start_adapter()
+    second = OneBotAdapter(host="127.0.0.1", port=first.bound_port, access_token=TOKEN)
+    with pytest.raises(AdapterError, match=f"127.0.0.1:{first.bound_port}"):
+        await second.run(Recorder())
+
+
+async def test_a_failing_sink_does_not_stop_later_events(
+    start_adapter: Starter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception in the event sink is logged and the next event is still delivered."""
+    adapter = OneBotAdapter(host="127.0.0.1", port=0, access_token=TOKEN)
+    delivered: list[Event] = []
+
+    async def flaky(event: Event) -> None:
+        if isinstance(event, GroupMessage) and event.message_id == "1":
+            raise RuntimeError("database is locked")
+        delivered.append(event)
+
+    task = asyncio.create_task(adapter.run(flaky))
+    try:
+        await adapter.wait_ready()
+        url = f"ws://127.0.0.1:{adapter.bound_port}/onebot/v11/ws"
+        async with await raw_client(url, **auth()) as ws:
+            for mid in (1, 2):
+                await ws.send(json.dumps(group_frame(message_id=mid)))
+            async with asyncio.timeout(5):
+                while not delivered:
+                    await asyncio.sleep(0.01)
+    finally:
+        await adapter.stop()
+        await asyncio.wait_for(task, 5)
+    assert ["2"] == [e.message_id for e in delivered if isinstance(e, GroupMessage)]
+    assert "event sink failed" in caplog.text
 
 
 async def test_lifecycle_connects_and_heartbeats_are_ignored(

@@ -130,13 +130,16 @@ class OneBotTransport:
         """Listen (reverse mode) or begin connecting (forward mode)."""
         self._closing = False
         if self.mode == "reverse":
-            self._server = await serve(
-                self._serve_link,
-                self.host,
-                self.port,
-                process_request=self._authorize,
-                max_size=16 * 1024 * 1024,
-            )
+            try:
+                self._server = await serve(
+                    self._serve_link,
+                    self.host,
+                    self.port,
+                    process_request=self._authorize,
+                    max_size=16 * 1024 * 1024,
+                )
+            except OSError as e:
+                raise AdapterError(f"cannot listen on {self.host}:{self.port}: {e}") from e
             logger.info(
                 "OneBot reverse WebSocket listening on %s:%s%s",
                 self.host,
