@@ -493,7 +493,7 @@ async def test_group_invitation_can_be_accepted(
 @pytest.mark.parametrize(
     ("action", "expected"),
     [
-        ("join", MemberJoined("qq", str(GROUP), "2009", "2009", datetime.min, None)),
+        ("join", MemberJoined("qq", str(GROUP), "2009", "新人", datetime.min, None)),
         ("leave", MemberLeft("qq", str(GROUP), "2003", datetime.min, "2003", False)),
         ("kick", MemberLeft("qq", str(GROUP), "2003", datetime.min, "2001", True)),
         ("kick_me", MemberLeft("qq", str(GROUP), str(SELF_ID), datetime.min, "2001", True)),

@@ -333,6 +333,15 @@ class SimulatedOneBot:
         invited = [name for gid, name in self._invites.values() if gid == params.get("group_id")]
         if action == "get_group_info" and invited:
             return {"group_id": params["group_id"], "group_name": invited[0]}, 0
+        member = group.members.get(params.get("user_id", -1)) if group is not None else None
+        if action == "get_group_member_info" and group is not None and member is not None:
+            return {
+                "group_id": group.group_id,
+                "user_id": member.user_id,
+                "nickname": member.nickname,
+                "card": member.card,
+                "role": member.role,
+            }, 0
         if action == "get_group_member_list" and group is not None:
             return [
                 {

@@ -275,7 +275,7 @@ class OneBotAdapter:
             else:
                 logger.debug("ignoring message_type %.20r", kind)
         elif post_type == "notice":
-            event = self._notice(frame)
+            event = await self._notice(frame)
             if event is not None:
                 await _emit(sink, event)
         elif post_type == "request":
@@ -381,7 +381,7 @@ class OneBotAdapter:
             group_name=group_name or None,
         )
 
-    def _notice(self, frame: Mapping[str, Any]) -> Event | None:
+    async def _notice(self, frame: Mapping[str, Any]) -> Event | None:
         kind = frame.get("notice_type")
         if kind not in ("group_increase", "group_decrease"):
             return None
@@ -389,12 +389,27 @@ class OneBotAdapter:
         operator = id_string(frame.get("operator_id"))
         operator = operator if operator not in (None, "0") else None
         if kind == "group_increase":
-            return MemberJoined("qq", gid, uid, uid, _time(frame), operator)
+            return MemberJoined(
+                "qq", gid, uid, await self._member_name(gid, uid), _time(frame), operator
+            )
         sub_type = frame.get("sub_type")
         if sub_type == "kick_me":
             # The account itself was removed; report it as the bot leaving.
             uid = _required_id(frame, "self_id")
         return MemberLeft("qq", gid, uid, _time(frame), operator, sub_type in ("kick", "kick_me"))
+
+    async def _member_name(self, gid: str, uid: str) -> str:
+        # Notices carry no name; ask once, and fall back to the QQ number.
+        try:
+            info = await self.transport.call(
+                "get_group_member_info", {"group_id": _qq_int(gid), "user_id": _qq_int(uid)}
+            )
+        except AdapterError as e:
+            logger.info("name of new member %s unavailable: %s", uid, e)
+            return uid
+        if not isinstance(info, Mapping):
+            return uid
+        return _str(info.get("card")) or _str(info.get("nickname")) or uid
 
     async def _invitation(self, frame: Mapping[str, Any]) -> GroupInvitation:
         flag = frame.get("flag")
