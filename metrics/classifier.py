@@ -1,0 +1,268 @@
+"""Rule-based reply-demand classifier for work-group messages (labels and resolved deadline)."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+import ahocorasick
+
+from metrics import phrases as P
+from metrics.classifier_ack import is_ack_reply
+from metrics.classifier_text import (
+    clause_spans,
+    mentions_everyone,
+    normalise,
+    sentence_spans,
+    strip_quotes,
+)
+from metrics.deadline import find_deadlines
+
+__all__ = ["LABELS", "Classification", "classify", "mentions_everyone"]
+
+LABELS: Final[tuple[str, ...]] = (
+    "ack_reply",
+    "ack_request",
+    "amplify",
+    "deadline",
+    "material_request",
+    "meeting",
+    "roll_call",
+    "trace_proof",
+    "urgent",
+)
+_ACK: Final = "ack_reply"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The labels of one message and, when it sets one, its resolved deadline."""
+
+    labels: tuple[str, ...]
+    deadline: datetime | None = None
+
+    @property
+    def is_demand(self) -> bool:
+        """True when the message asks something of members (any label but ack_reply)."""
+        return any(label != _ACK for label in self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int  # exclusive
+    kind: str
+    label: str
+    phrase: str
+
+
+def _build_automaton() -> ahocorasick.Automaton:
+    entries: dict[str, list[tuple[str, str]]] = {}
+
+    def add(kind: str, label: str, words: tuple[str, ...]) -> None:
+        for word in words:
+            entries.setdefault(word, []).append((kind, label))
+
+    for label, words in P.STRONG_TRIGGERS.items():
+        add(P.TRIGGER_STRONG, label, words)
+    for label, words in P.WEAK_TRIGGERS.items():
+        add(P.TRIGGER_WEAK, label, words)
+    add(P.TRIGGER_WEAK, "material_dest", P.MATERIAL_DESTINATIONS)
+    add(P.DIRECTIVE, "", P.DIRECTIVES)
+    add("mask", "", P.NOT_DIRECTIVE + P.MASKS)
+    add(P.EXEMPTION, "", P.EXEMPTIONS)
+    add(P.PROHIBITION, "", P.PROHIBITIONS)
+    add(P.COMPLAINT, "", P.COMPLAINTS)
+    add(P.CANCELLED, "", P.CANCELLATIONS)
+    add("content", "", P.CONTENT_MARKERS)
+    add("meeting", "", P.MEETING_NOUNS)
+    add("meeting_verb", "", P.MEETING_VERBS)
+    automaton = ahocorasick.Automaton()
+    for word, values in entries.items():
+        automaton.add_word(word, (word, tuple(values)))
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON: Final = _build_automaton()
+# Structural patterns the phrase sets cannot express.
+_DATA_REPLY: Final = re.compile(
+    r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,14}?(?:人数|户数|数量|情况|数据|名单|多少|几)"
+)
+_CHASE: Final = re.compile(r"还有[^。!?]{0,24}?(?:没|未|还没)(?:交|报|填|发|上报|报送|提交)")
+_TO_OFFICE: Final = re.compile(
+    r"(?:报|交)(?:至|到|给|送)?[\u4e00-\u9fff]{0,6}?(?:办|站|局|所|中心|科|部|室|组)(?!法|公)"
+)
+_FOLLOW_ACCOUNT: Final = re.compile(r"关注[^,;。!?]{0,14}?(?:公众号|视频号|抖音|微博|账号)")
+_CLOCK: Final = re.compile(r"\d{1,2}(?::\d{2}|[点时])|[一二两三四五六七八九十]{1,3}点")
+_ALREADY: Final = re.compile(r"已经?")
+_URGENT_ONLY_INFORM: Final = frozenset({"urgent", "meeting"})
+
+
+def classify(text: str, ts: datetime, mention_all: bool = False) -> Classification:
+    """Label one message; ``ts`` is its aware send time, used to resolve any deadline."""
+    norm = normalise(text)
+    if not mention_all and is_ack_reply(norm):
+        return Classification((_ACK,))
+    body = strip_quotes(norm)
+    hits = _hits(body)
+    kinds = {hit.kind for hit in hits}
+    has_directive = any(hit.kind in {P.DIRECTIVE, P.TRIGGER_STRONG} for hit in hits)
+    if P.COMPLAINT in kinds and not any(h.phrase == "请" for h in hits):
+        return Classification(())
+    scope = _Scope(body, hits)
+    labels: set[str] = set()
+    for hit in hits:
+        if hit.kind in {P.TRIGGER_STRONG, P.TRIGGER_WEAK} and scope.counts(hit):
+            labels.add(_label_of(hit, body, scope))
+    labels |= _structural_labels(body, scope)
+    labels.discard("")
+    if "material_dest" in labels or "material_verb" in labels:
+        labels -= {"material_dest", "material_verb"}
+        labels.add("material_request")
+    if "meeting" not in labels and _is_meeting(body, hits, scope):
+        labels.add("meeting")
+    deadline = None
+    if labels - _URGENT_ONLY_INFORM or has_directive:
+        deadline = _earliest_deadline(body, ts, scope)
+    if deadline is not None:
+        labels.add("deadline")
+    return Classification(tuple(sorted(labels)), deadline)
+
+
+def _hits(body: str) -> list[_Hit]:
+    raw = [
+        _Hit(end + 1 - len(word), end + 1, kind, label, word)
+        for end, (word, values) in _AUTOMATON.iter(body)
+        for kind, label in values
+    ]
+    # A phrase inside a longer matched phrase (请 in 请问, 视频 in 视频会议) is not a hit itself.
+    return [
+        hit
+        for hit in raw
+        if not any(
+            o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start
+            for o in raw
+        )
+    ]
+
+
+class _Scope:
+    """Which clause and sentence a position is in, and what cancels triggers there."""
+
+    def __init__(self, body: str, hits: list[_Hit]) -> None:
+        self.body = body
+        self.clauses = clause_spans(body)
+        self.sentences = sentence_spans(body)
+        self._clause_starts = [start for start, _ in self.clauses]
+        self._sentence_starts = [start for start, _ in self.sentences]
+        self.hits = hits
+
+    def clause_of(self, pos: int) -> tuple[int, int]:
+        return self.clauses[max(0, bisect.bisect_right(self._clause_starts, pos) - 1)]
+
+    def sentence_of(self, pos: int) -> tuple[int, int]:
+        return self.sentences[max(0, bisect.bisect_right(self._sentence_starts, pos) - 1)]
+
+    def in_span(self, span: tuple[int, int], kinds: set[str]) -> list[_Hit]:
+        return [h for h in self.hits if h.kind in kinds and span[0] <= h.start < span[1]]
+
+    def is_question(self, pos: int) -> bool:
+        start, end = self.sentence_of(pos)
+        sentence = self.body[start:end]
+        return self.body[end : end + 1] == "?" or "请问" in sentence or sentence.endswith("吗")
+
+    def is_directive(self, pos: int) -> bool:
+        span = self.sentence_of(pos)
+        if self.in_span(span, {P.DIRECTIVE}) or _CHASE.search(self.body, *span):
+            return True
+        return any(not self.is_negated(h.start) for h in self.in_span(span, {P.TRIGGER_STRONG}))
+
+    def is_negated(self, pos: int) -> bool:
+        """Cancelled by 无需/不用 anywhere in its clause, or by 严禁/别 before it."""
+        span = self.clause_of(pos)
+        if self.in_span(span, {P.EXEMPTION}):
+            return True
+        return any(h.start < pos for h in self.in_span(span, {P.PROHIBITION}))
+
+    def is_descriptive(self, pos: int) -> bool:
+        """已 before a trigger in a clause with no request reports what happened."""
+        start, _ = span = self.clause_of(pos)
+        if self.in_span(span, {P.DIRECTIVE}):
+            return False
+        return _ALREADY.search(self.body, start, pos) is not None
+
+    def counts(self, hit: _Hit) -> bool:
+        if self.is_negated(hit.start) or self.is_question(hit.start):
+            return False
+        if hit.label != "urgent" and self.is_descriptive(hit.start):
+            return False
+        return hit.kind == P.TRIGGER_STRONG or self.is_directive(hit.start)
+
+
+def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
+    label = hit.label
+    sentence = scope.sentence_of(hit.start)
+    if (
+        label == "ack_request"
+        and "回复" in hit.phrase
+        and _DATA_REPLY.match(body, hit.start + hit.phrase.index("回复"))
+    ):
+        return "material_request"
+    if label == "trace_proof" and scope.in_span(sentence, {"content"}):
+        return "material_request"
+    if label == "material_request" and hit.kind == P.TRIGGER_STRONG:
+        label = "material_verb"
+    if label in {"material_verb", "material_dest"} and _only_proof_sent(sentence, scope):
+        return ""
+    return label
+
+
+def _only_proof_sent(sentence: tuple[int, int], scope: _Scope) -> bool:
+    """报送/发至 with photos and no document in the sentence submits proof, not material."""
+    triggers = scope.in_span(sentence, {P.TRIGGER_WEAK})
+    has_proof = any(h.label == "trace_proof" for h in triggers)
+    has_document = any(h.label == "material_request" for h in triggers)
+    return has_proof and not has_document and not scope.in_span(sentence, {"content"})
+
+
+def _structural_labels(body: str, scope: _Scope) -> set[str]:
+    labels: set[str] = set()
+    for match in _CHASE.finditer(body):
+        if not scope.is_negated(match.start()) and not scope.is_question(match.start()):
+            labels.add("material_request")
+    for pattern, label in ((_TO_OFFICE, "material_dest"), (_FOLLOW_ACCOUNT, "amplify")):
+        for match in pattern.finditer(body):
+            pos = match.start()
+            if body.startswith("报到", pos) or body.startswith("报名", pos):
+                continue
+            if not scope.is_negated(pos) and not scope.is_question(pos) and scope.is_directive(pos):
+                labels.add(_label_of(_Hit(pos, match.end(), "", label, ""), body, scope) or "")
+    return labels
+
+
+def _is_meeting(body: str, hits: list[_Hit], scope: _Scope) -> bool:
+    """A meeting noun, a convening verb and a clock time in one sentence, none cancelled."""
+    if any(h.kind == P.CANCELLED for h in hits):
+        return False
+    for hit in hits:
+        if hit.kind != "meeting" or body.startswith(P.MEETING_NOUN_OBJECTS, hit.end):
+            continue
+        span = scope.sentence_of(hit.start)
+        if scope.is_question(hit.start) or scope.is_negated(hit.start):
+            continue
+        if scope.in_span(span, {"meeting_verb"}) and _CLOCK.search(body, *span):
+            return True
+    return False
+
+
+def _earliest_deadline(body: str, ts: datetime, scope: _Scope) -> datetime | None:
+    candidates = [
+        mention.when
+        for mention in find_deadlines(body, ts)
+        if not scope.is_negated(mention.start) and not scope.is_question(mention.start)
+    ]
+    return min(candidates, default=None)

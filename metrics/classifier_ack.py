@@ -1,0 +1,61 @@
+"""Recognise a member's acknowledgement (收到, 好的, 1, [强], a 接龙 list with a line added)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from metrics.phrases import ACK_BLOCKERS, ACK_EMOJI, ACK_STICKERS, ACK_TOKENS
+
+_STICKER: Final = re.compile(r"\[([^\[\]]{1,8})\]")
+_MENTION: Final = re.compile(r"@[^\s@,:]{1,20}\s?")
+_LIST_LINE: Final = re.compile(r"^\s*\d{1,3}\s*[.、)]\s*\S", re.MULTILINE)
+_EDGE_PUNCT: Final = " \t\n,.;:!?~。、…·—-()\"“”'‘’[]【】《》"
+# Words that, after an ack, issue a new demand to others instead of confirming.
+_NEW_DEMAND: Final = re.compile(
+    r"请(?!查收|查阅|审核|领导|指示|批评|指正)|务必|必须|各位|大家|各村|各单位|@所有人|要求你们"
+)
+_ZERO_REPORT: Final = re.compile(r"^[\u4e00-\u9fff\s]{0,10}?(?:无|没有|暂无|零报告)$")
+_SHORT_TAIL: Final = 24
+_TOKENS_LONGEST_FIRST: Final = tuple(sorted(ACK_TOKENS, key=len, reverse=True))
+_TAIL_TOKENS: Final = ("收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位")
+
+
+def is_ack_reply(text: str) -> bool:
+    """Tell whether normalised ``text`` is a member acknowledging rather than demanding."""
+    if _is_roll_call_list(text):
+        return True
+    stickers = _STICKER.findall(text)
+    core = _MENTION.sub("", _STICKER.sub("", text))
+    emoji = {ch for ch in core if unicodedata.category(ch) == "So"}
+    core = "".join(ch for ch in core if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn"})
+    core = core.strip(_EDGE_PUNCT)
+    if not core:
+        return bool(emoji & ACK_EMOJI) or any(s in ACK_STICKERS for s in stickers)
+    if _NEW_DEMAND.search(core):
+        return False
+    if _ZERO_REPORT.match(core):
+        return True
+    return _starts_with_ack(core) or (len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS))
+
+
+def _is_roll_call_list(text: str) -> bool:
+    """A 接龙 post whose body is a numbered list is a member adding their line."""
+    first_line = text.strip().split("\n", 1)[0]
+    return "接龙" in first_line and len(_LIST_LINE.findall(text)) >= 2
+
+
+def _starts_with_ack(core: str) -> bool:
+    for token in _TOKENS_LONGEST_FIRST:
+        if not core.startswith(token):
+            continue
+        rest = core[len(token) :]
+        if not rest:
+            return True
+        if len(token) == 1 or token == "+1":
+            # 好消息, 1号楼, 1.: a one-character token must stand alone.
+            return rest[0] in _EDGE_PUNCT or rest[0] in "(,，"
+        # 收到请回复 is a request; 收到，请查收 is an ack (a new 请 was checked by the caller).
+        return not rest.lstrip(" ").startswith(ACK_BLOCKERS)
+    return False

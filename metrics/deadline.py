@@ -1,0 +1,271 @@
+"""Find deadline expressions in normalised message text and resolve them against the send time."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+from metrics.deadline_workday import (
+    first_workday_after_holiday,
+    last_workday_before_holiday,
+    next_workday,
+)
+
+_NUM: Final = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
+_DAY: Final = (
+    r"(?:(?:(?P<year>\d{4})年)?(?P<month>" + _NUM + r")月(?P<mday>" + _NUM + r")(?:日|号)?"
+    r"|(?P<smonth>\d{1,2})[-/](?P<sday>\d{1,2})(?![\d%])"
+    r"|(?P<bday>" + _NUM + r")(?:日|号)"
+    r"|(?P<special>本周内|这周内|下周内|今日内|今天内|当天内|本月底|这个月底|月底|月末|本月内"
+    r"|下一?个工作日|下一工作日|节后第一个工作日|节后首个工作日|节后上班第一天|节后第一天上班"
+    r"|节前最后一个工作日|节前最后一天|会前)"
+    r"|(?P<rel>今天|今日|今晚|今早|当天|当日|当晚|明天|明日|明晚|明早|后天|后日)"
+    r"|(?P<week>本周|这周|这个?星期|本星期|下周|下个?星期|下个?礼拜|周|星期|礼拜)"
+    r"(?P<wday>[一二三四五六日天1-7]))"
+)
+_POD: Final = r"(?P<pod>上班|上午|中午|午饭|下午|下班|晚上|傍晚|夜里|凌晨|早上|早晨)"
+_CLOCK: Final = (
+    r"(?P<hour>\d{1,2}|[零一二两三四五六七八九十]{1,3})"
+    r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"
+    r"|:(?P<cminute>\d{2}))"
+)
+_EXPR: Final = re.compile(
+    r"(?:" + _DAY + r")?(?:\([^)]{0,12}\))?(?:" + _POD + r")?(?:" + _CLOCK + r")?"
+)
+_SUFFIX: Final = re.compile(r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内)")
+_CUTOFF_PREFIX: Final = re.compile(r"(?:截至|截止到|截止至|截止)\s*$")
+_YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
+_IMPERATIVE_AFTER_DAY: Final = re.compile(
+    r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来)"
+)
+# Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
+_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|签到|到达会场|就座)")
+_DURATION: Final = re.compile(
+    r"(?P<n>\d+|[一二两三四五六七八九十]{1,3}|半)\s*(?P<half>个半)?个?\s*"
+    r"(?P<unit>分钟|小时|钟头)\s*(?:内|以内|之内)"
+)
+# A duration after "on seeing a message" is a standing rule, not a deadline.
+_STANDING: Final = re.compile(r"(?:看到|收到|接到|每次|今后|以后|平时|随时)[^,;。!?]*$")
+_RECURRING: Final = re.compile(r"每(?:天|日|晚|早)")
+_POD_DEFAULT: Final[dict[str, time]] = {
+    "上班": time(8, 30),
+    "上午": time(12, 0),
+    "中午": time(12, 0),
+    "午饭": time(12, 0),
+    "早上": time(12, 0),
+    "早晨": time(12, 0),
+    "凌晨": time(6, 0),
+    "下午": time(17, 30),
+    "下班": time(17, 30),
+    "傍晚": time(17, 30),
+    "晚上": time(22, 0),
+    "夜里": time(22, 0),
+}
+_AFTERNOON_PODS: Final = frozenset({"下午", "下班", "傍晚", "晚上", "夜里"})
+_CLOSE: Final = time(17, 30)
+_CN_DIGITS: Final = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+                     "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_WEEKDAYS: Final = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+                    "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineMention:
+    """One resolved deadline expression and where it sits in the text."""
+
+    start: int
+    end: int
+    when: datetime
+
+
+def cn_int(token: str) -> int:
+    """Read an Arabic or Chinese numeral up to 99 (十二 -> 12, 二十 -> 20, 两 -> 2)."""
+    if token.isdigit():
+        return int(token)
+    if "十" in token:
+        tens, _, ones = token.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return _CN_DIGITS[token]
+
+
+def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
+    """Return every deadline expression in normalised, quote-free ``text``, resolved against ts."""
+    mentions = [*_durations(text, ts)]
+    meeting_start: datetime | None = None
+    pending_meeting: list[tuple[int, int]] = []
+    for match in _EXPR.finditer(text):
+        if match.end() == match.start() or not _has_time(match):
+            continue
+        start, end = match.span()
+        suffix = _SUFFIX.match(text, end)
+        special = match.group("special")
+        if special == "会前":
+            pending_meeting.append((start, end))
+            continue
+        if suffix is None and not _counts_without_suffix(text, match, special):
+            if meeting_start is None and match.group("hour"):
+                meeting_start = resolve(match, ts, text)
+            continue
+        stop = suffix.end() if suffix else end
+        if _ARRIVAL.match(text, stop) or text[max(0, start - 2) : start] == "提前":
+            continue
+        when = resolve(match, ts, text)
+        if when is not None:
+            mentions.append(DeadlineMention(start, stop, when))
+    if meeting_start is not None:
+        mentions.extend(DeadlineMention(s, e, meeting_start) for s, e in pending_meeting)
+    return mentions
+
+
+def _has_time(match: re.Match[str]) -> bool:
+    return any(match.group(name) for name in ("month", "smonth", "bday", "special", "rel", "wday",
+                                             "pod", "hour"))  # fmt: skip
+
+
+def _counts_without_suffix(text: str, match: re.Match[str], special: str | None) -> bool:
+    if special is not None:
+        return True
+    before = text[max(0, match.start() - 4) : match.start()]
+    if _CUTOFF_PREFIX.search(before):
+        return True
+    if before.endswith("于") and _YU_VERB.match(text, match.end()):
+        return True
+    bare_day = match.group("rel") and not match.group("hour")
+    return bool(bare_day and _IMPERATIVE_AFTER_DAY.match(text, match.end()))
+
+
+def _durations(text: str, ts: datetime) -> list[DeadlineMention]:
+    found: list[DeadlineMention] = []
+    for match in _DURATION.finditer(text):
+        if _STANDING.search(text[: match.start()]):
+            continue
+        raw = match.group("n")
+        amount = 0.5 if raw == "半" else float(cn_int(raw))
+        if match.group("half"):
+            amount += 0.5
+        minutes = amount if match.group("unit") == "分钟" else amount * 60
+        found.append(DeadlineMention(match.start(), match.end(), ts + timedelta(minutes=minutes)))
+    return found
+
+
+def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
+    """Turn one expression match into an aware datetime in ts's zone, or None if impossible."""
+    today = ts.date()
+    day, implied_pod = _resolve_day(match, today)
+    if day is None:
+        return None
+    pod = match.group("pod") or implied_pod
+    hour_token = match.group("hour")
+    if hour_token is None:
+        if pod is not None:
+            clock = _POD_DEFAULT[pod]
+        elif _is_today_token(match) and ts.time() >= _CLOSE:
+            clock = time(23, 59)
+        else:
+            clock = _CLOSE
+        return datetime.combine(day, clock, tzinfo=ts.tzinfo)
+    hour = cn_int(hour_token)
+    minute = 30 if match.group("half") else 0
+    minute_token = match.group("minute") or match.group("cminute")
+    if minute_token:
+        minute = cn_int(minute_token)
+    if hour > 24 or minute > 59:
+        return None
+    explicit_day = day != today or _is_today_token(match)
+    if (pod in _AFTERNOON_PODS and hour < 12) or (pod == "中午" and hour <= 2):
+        hour += 12
+    elif pod in {"晚上", "夜里"} and hour == 12:
+        hour = 24
+    elif pod is None and hour < 12:
+        if explicit_day and day != today:
+            hour = hour if hour >= 7 else hour + 12
+        else:
+            return _next_clock(ts, hour, minute, text)
+    if hour >= 24:
+        return datetime.combine(day + timedelta(days=1), time(hour - 24, minute), tzinfo=ts.tzinfo)
+    when = datetime.combine(day, time(hour, minute), tzinfo=ts.tzinfo)
+    if when < ts and not explicit_day and _RECURRING.search(text):
+        when += timedelta(days=1)
+    return when
+
+
+def _next_clock(ts: datetime, hour: int, minute: int, text: str) -> datetime:
+    """Read a bare hour from context: the first of h:mm or (h+12):mm that is still ahead of ts."""
+    for candidate_hour in (hour, hour + 12):
+        when = datetime.combine(ts.date(), time(candidate_hour, minute), tzinfo=ts.tzinfo)
+        if when >= ts:
+            return when
+    return datetime.combine(ts.date() + timedelta(days=1), time(hour, minute), tzinfo=ts.tzinfo)
+
+
+def _is_today_token(match: re.Match[str]) -> bool:
+    return match.group("rel") in {"今天", "今日", "当天", "当日", "今晚", "今早", "当晚"} or (
+        match.group("special") in {"今日内", "今天内", "当天内"}
+    )
+
+
+def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | None]:
+    """Return the calendar day an expression names and any part of day its word implies."""
+    if match.group("month") or match.group("smonth"):
+        month = cn_int(match.group("month") or match.group("smonth"))
+        mday = cn_int(match.group("mday") or match.group("sday"))
+        year = int(match.group("year")) if match.group("year") else today.year
+        when = _safe_date(year, month, mday)
+        if when is not None and when < today and not match.group("year"):
+            when = _safe_date(year + 1, month, mday)
+        return when, None
+    if match.group("bday"):
+        mday = cn_int(match.group("bday"))
+        when = _safe_date(today.year, today.month, mday)
+        if when is None or when < today:
+            year, month = (
+                (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+            )
+            when = _safe_date(year, month, mday)
+        return when, None
+    if match.group("special"):
+        return _resolve_special(match.group("special"), today)
+    if match.group("rel"):
+        return _resolve_relative(match.group("rel"), today)
+    if match.group("wday"):
+        monday = today - timedelta(days=today.weekday())
+        if match.group("week").startswith("下"):
+            monday += timedelta(days=7)
+        return monday + timedelta(days=_WEEKDAYS[match.group("wday")]), None
+    return today, None
+
+
+def _resolve_relative(word: str, today: date) -> tuple[date, str | None]:
+    offset = 2 if word.startswith("后") else 1 if word.startswith("明") else 0
+    implied = "晚上" if word.endswith("晚") else "上午" if word.endswith("早") else None
+    return today + timedelta(days=offset), implied
+
+
+def _resolve_special(word: str, today: date) -> tuple[date | None, str | None]:
+    monday = today - timedelta(days=today.weekday())
+    if word in {"本周内", "这周内"}:
+        return monday + timedelta(days=4), None
+    if word == "下周内":
+        return monday + timedelta(days=11), None
+    if word in {"今日内", "今天内", "当天内"}:
+        return today, None
+    if "月" in word:
+        last = calendar.monthrange(today.year, today.month)[1]
+        return today.replace(day=last), None
+    if word.startswith("下"):
+        return next_workday(today), None
+    if word.startswith("节后"):
+        return first_workday_after_holiday(today), None
+    if word.startswith("节前"):
+        return last_workday_before_holiday(today), None
+    return None, None
+
+
+def _safe_date(year: int, month: int, mday: int) -> date | None:
+    try:
+        return date(year, month, mday)
+    except ValueError:
+        return None
