@@ -22,6 +22,7 @@ from bot.events import (
     GroupInfo,
     GroupInvitation,
     GroupMessage,
+    Member,
     MemberJoined,
     MemberLeft,
     PrivateMessage,
@@ -139,7 +140,7 @@ class JianfuBot:
                 now=now,
             )
             if state == "active" and info.members:
-                await store.sync_members(conn, info.platform, gid, info.members, now)
+                await store.sync_members(conn, info.platform, gid, self._people(info), now)
         self._groups[(info.platform, info.group_id)] = (gid, state, unit)
         if created or state == "pending":
             await self._announce(info.platform, info.group_id, gid)
@@ -180,6 +181,11 @@ class JianfuBot:
         except AdapterError:
             info = GroupInfo(platform, group_ext, name or "", None)  # type: ignore[arg-type]
         return await self._see_group(info)
+
+    def _people(self, info: GroupInfo) -> list[Member]:
+        """Group members except the bot itself, which is never measured."""
+        me = self.self_ids.get(info.platform)
+        return [m for m in info.members if m.user_id != me]
 
     def _is_authorised(self, platform: str, user_id: str, role: str | None, owner: str | None) -> bool:
         return user_id == owner or role in ("owner", "admin") or (platform, user_id) in self._admins
@@ -326,7 +332,7 @@ class JianfuBot:
         if cmd.name == "consent" and outcome == "ok" and state != "active":
             info = await self.adapters[platform].group_info(event.group_id)
             async with self.engine.begin() as conn:
-                await store.sync_members(conn, platform, gid, info.members, now)
+                await store.sync_members(conn, platform, gid, self._people(info), now)
         if cmd.name == "opt_in":
             await self._resync_active_groups(platform)
         if reply:
@@ -346,7 +352,7 @@ class JianfuBot:
         for gid, ext in groups:
             info = await self.adapters[platform].group_info(ext)
             async with self.engine.begin() as conn:
-                await store.sync_members(conn, platform, gid, info.members, self.clock())
+                await store.sync_members(conn, platform, gid, self._people(info), self.clock())
 
     # -- private commands ----------------------------------------------------
 

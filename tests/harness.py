@@ -75,7 +75,7 @@ class Harness:
         )
 
     async def wait_group_reply(self, room: str, needle: str) -> str:
-        sent = await self.puppet.wait_sent(lambda s: s.target == room and needle in s.text, 10)
+        sent = await self.puppet.wait_sent(lambda s: s.conversation_id == room and needle in s.text, 10)
         return sent.text
 
 

@@ -212,7 +212,7 @@ async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
         digests = [s for s in h.puppet.sent if s.text.startswith("【减负周报】")]
         rows = await h.rows("SELECT unit, week, recipient_id, status FROM digests ORDER BY unit")
     assert [("wx_o", "镇党政办"), ("wx_z", "新河村")] == sorted(
-        (s.target, s.text.split("】")[1].split(" ")[0]) for s in digests
+        (s.conversation_id, s.text.split("】")[1].split(" ")[0]) for s in digests
     )
     assert [("新河村", "2025-W39", "wx_z", "sent"), ("镇党政办", "2025-W39", "wx_o", "sent")] == [
         tuple(r) for r in rows
