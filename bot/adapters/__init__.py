@@ -1,0 +1,1 @@
+"""Chat platform adapters: each turns wire events into bot.events and sends text back."""

@@ -1,0 +1,1 @@
+"""WeChat through python-wechaty and a wechaty puppet service."""

@@ -1,0 +1,495 @@
+"""WeChatAdapter: the ChatAdapter for WeChat, on python-wechaty talking to a wechaty puppet service.
+
+How python-wechaty is used, and why not through ``Wechaty.start()``:
+
+* ``Wechaty.start()`` blocks while the event stream is open, sleeps 60 s and
+  recurses on connection errors, calls ``loop.stop()`` on any
+  ``WechatyPuppetError`` (a wrong endpoint would stop *our* event loop) and
+  prints other exceptions. So each connection here builds a fresh
+  ``Wechaty`` (fresh ``PuppetOptions`` each time: the dataclass default is a
+  shared, mutated instance), calls ``init_puppet()`` for the bound
+  Contact/Room classes, and runs ``puppet.start()`` itself inside a task;
+  reconnecting is our own loop with a short, capped back-off.
+* The Wechaty event bridge is not installed: its login handler starts the
+  plugin manager (an APScheduler and a check of local port 5000), its message
+  handler de-duplicates ids process-wide and fetches every payload
+  all-or-nothing, and pyee runs each handler as a separate task so order is
+  lost. We listen on the puppet's own emitter with plain functions that only
+  enqueue, and one worker per connection handles events in arrival order.
+  Every handler failure is logged with ``logging.exception`` and the worker
+  carries on; a failing sink is logged the same way.
+* We pass our own ``AsyncIOScheduler`` so no ``job.db`` SQLite job store is
+  created, and port 0 so the plugin web server check never collides.
+* The token goes into ``puppet.options.token`` *after* the puppet is built:
+  given both endpoint and token, ``PuppetService.__init__`` logs the token.
+* ``PuppetService.message_payload`` maps the TypeScript message type through a
+  16-entry list (GroupNote becomes "unspecified", Post = 16 raises
+  IndexError), so message payloads are read through the client's own stub and
+  mapped here. ``PuppetService.room_invitation_payload`` always fails
+  (``to_dict()`` gives camelCase keys), which also breaks
+  ``RoomInvitation.accept()``; we use the stub and ``room_invitation_accept``.
+* ``Room.ready()`` returns early once a payload is cached, even with
+  ``force_sync``; group topics and owners come from ``puppet.room_payload``
+  through a small cache dropped on room-join/leave/topic events.
+* ``Message.date()`` is naive local time; we convert the payload timestamp
+  (milliseconds; seconds from some puppets) to an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.adapters.wechat import compat
+from bot.events import (
+    AdapterError,
+    Connected,
+    Disconnected,
+    Event,
+    EventSink,
+    GroupInfo,
+    GroupInvitation,
+    GroupMessage,
+    Member,
+    MemberJoined,
+    MemberLeft,
+    Platform,
+    PrivateMessage,
+)
+
+log = logging.getLogger(__name__)
+
+# Ids puppets put in mentionIdList for @所有人 (WeChat's at-user list values).
+MENTION_ALL_IDS = frozenset({"notify@all", "announcement@all"})
+_MENTION_ALL_TEXT = re.compile(r"@(?:所有人|全体成员)(?=[\s\u2005]|$)")
+
+# wechaty-puppet's TypeScript MessageType values, named like the OneBot adapter's msg_type.
+_TS_MESSAGE_TYPES = {
+    0: "unknown",
+    1: "file",
+    2: "voice",
+    3: "card",
+    4: "forward",
+    5: "sticker",
+    6: "image",
+    7: "text",
+    8: "location",
+    9: "card",
+    10: "group_note",
+    11: "transfer",
+    12: "red_envelope",
+    13: "recalled",
+    14: "link",
+    15: "video",
+    16: "post",
+}
+_TEXT_BEARING_TYPES = frozenset({"text", "group_note", "link"})
+_SEEN_IDS_KEPT = 10_000
+_DRAIN_TIMEOUT = 5.0
+
+
+def payload_time(timestamp: int | float) -> datetime:
+    """Turn a puppet timestamp (epoch ms, or seconds from some puppets) into aware UTC."""
+    if timestamp <= 0:
+        return datetime.now(UTC)
+    seconds = timestamp / 1000 if timestamp >= 100_000_000_000 else timestamp
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def message_type_name(ts_value: int) -> str:
+    """Name a wechaty-puppet TypeScript message type value (unknown values give "unknown")."""
+    return _TS_MESSAGE_TYPES.get(int(ts_value), "unknown")
+
+
+def detect_mentions(mention_ids: list[str], text: str) -> tuple[tuple[str, ...], bool]:
+    """Split a mention list into specific contact ids and whether everyone was mentioned."""
+    specific = tuple(dict.fromkeys(m for m in mention_ids if m and m not in MENTION_ALL_IDS))
+    mention_all = any(m in MENTION_ALL_IDS for m in mention_ids)
+    return specific, mention_all or bool(_MENTION_ALL_TEXT.search(text))
+
+
+@dataclass
+class _Session:
+    """One connection: a fresh Wechaty, its puppet, and the ordered event queue."""
+
+    bot: Any
+    puppet: Any
+    scheduler: AsyncIOScheduler
+    queue: asyncio.Queue[tuple[str, Any] | None] = field(default_factory=asyncio.Queue)
+    rooms: dict[str, Any] = field(default_factory=dict)
+
+
+class WeChatAdapter:
+    """ChatAdapter for WeChat through a wechaty puppet service (plain-text gRPC)."""
+
+    platform: Platform = "wechat"
+
+    def __init__(
+        self,
+        endpoint: str,
+        token: str,
+        *,
+        cache_dir: Path | None = None,
+        reconnect_delay: float = 2.0,
+        max_reconnect_delay: float = 60.0,
+    ) -> None:
+        if not endpoint or ":" not in endpoint:
+            raise AdapterError(f'WeChat puppet endpoint "{endpoint}" is not host:port')
+        if not token:
+            raise AdapterError("WeChat puppet service token is empty")
+        if reconnect_delay <= 0:
+            raise AdapterError(f"reconnect_delay must be positive, got {reconnect_delay}")
+        compat.register_secret(token)
+        self._endpoint = endpoint
+        self._token = token
+        self._cache_dir = cache_dir
+        self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max(max_reconnect_delay, reconnect_delay)
+        self._sink: EventSink | None = None
+        self._session: _Session | None = None
+        self._stream_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._running = False
+        self._connected = False
+        self._self_id: str | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"WeChatAdapter(endpoint={self._endpoint!r})"
+
+    @property
+    def self_id(self) -> str | None:
+        """The bot's WeChat id once logged in."""
+        return self._self_id
+
+    # ---- lifecycle -------------------------------------------------------
+
+    async def run(self, sink: EventSink) -> None:
+        """Connect, emit events to ``sink`` and reconnect after drops until ``stop``."""
+        if self._running:
+            raise AdapterError("WeChatAdapter.run() is already running")
+        self._running, self._sink = True, sink
+        self._stopping.clear()
+        delay = self._reconnect_delay
+        try:
+            while not self._stopping.is_set():
+                reason = await self._run_session()
+                if self._stopping.is_set():
+                    break
+                if self._connected:
+                    self._connected = False
+                    delay = self._reconnect_delay
+                    log.warning("WeChat connection lost (%s); reconnecting", reason)
+                    await self._emit(Disconnected("wechat", reason))
+                else:
+                    log.warning(
+                        "cannot reach WeChat puppet service at %s (%s); retry in %.1fs",
+                        self._endpoint,
+                        reason,
+                        delay,
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                if not self._connected:
+                    delay = min(delay * 2, self._max_reconnect_delay)
+        finally:
+            self._running = self._connected = False
+
+    async def stop(self) -> None:
+        """Close the connection; ``run`` returns soon after."""
+        self._stopping.set()
+        if self._stream_task is not None:
+            self._stream_task.cancel()
+
+    async def _run_session(self) -> str:
+        """Run one connection until its event stream ends; return why it ended."""
+        compat.reset_wechaty_caches()
+        if self._cache_dir is not None:
+            compat.use_cache_dir(self._cache_dir)
+        session = await self._new_session()
+        self._session = session
+        worker = asyncio.create_task(self._drain(session), name="wechat-events")
+        self._stream_task = asyncio.create_task(session.puppet.start(), name="wechat-stream")
+        try:
+            await asyncio.wait({self._stream_task})
+            task = self._stream_task
+            if task.cancelled():
+                return "stopped"
+            error = task.exception()
+            if error is None:
+                return "the puppet service closed the event stream"
+            if isinstance(error, compat.GRPCError):
+                if error.status == compat.GrpcStatus.UNAUTHENTICATED:
+                    raise AdapterError("the WeChat puppet service rejected the token") from None
+                return f"gRPC {error.status.name}: {error.message}"
+            if not isinstance(
+                error, OSError | compat.StreamTerminatedError | compat.WechatyPuppetError
+            ):
+                log.error("unexpected error on the WeChat event stream", exc_info=error)
+            return f"{type(error).__name__}: {error}"
+        finally:
+            self._stream_task.cancel()
+            await self._close_session(session, worker)
+
+    async def _new_session(self) -> _Session:
+        options = compat.PuppetOptions()
+        options.end_point = self._endpoint
+        puppet = compat.WechatyPuppetService(options)
+        puppet.options.token = self._token
+        scheduler = AsyncIOScheduler()
+        bot = compat.Wechaty(
+            compat.WechatyOptions(
+                puppet=puppet,
+                puppet_options=options,
+                scheduler=scheduler,
+                host="127.0.0.1",
+                port=0,
+            )
+        )
+        # Binds per-bot Contact/Room/Message subclasses to this puppet (no I/O).
+        await bot.init_puppet()
+        session = _Session(bot=bot, puppet=puppet, scheduler=scheduler)
+        for name in (
+            "login",
+            "logout",
+            "message",
+            "room-join",
+            "room-leave",
+            "room-invite",
+            "room-topic",
+            "scan",
+            "error",
+        ):
+            puppet.on(name, self._enqueuer(session, name))
+        return session
+
+    @staticmethod
+    def _enqueuer(session: _Session, name: str) -> Callable[..., None]:
+        def enqueue(payload: Any = None, *_: Any) -> None:
+            session.queue.put_nowait((name, payload))
+
+        return enqueue
+
+    async def _close_session(self, session: _Session, worker: asyncio.Task[None]) -> None:
+        session.queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(worker), _DRAIN_TIMEOUT)
+        except TimeoutError:
+            worker.cancel()
+            log.warning("dropped WeChat events still queued after %.0fs", _DRAIN_TIMEOUT)
+        puppet = session.puppet
+        try:
+            await asyncio.wait_for(puppet.stop(), 2.0)
+        except Exception as exc:  # the connection is usually gone already
+            log.debug("puppet stop() after disconnect failed: %r", exc)
+        finally:
+            if puppet.channel is not None:
+                puppet.channel.close()
+                puppet.channel = None
+            if session.scheduler.running:
+                session.scheduler.shutdown(wait=False)
+            if self._session is session:
+                self._session = None
+
+    # ---- events ----------------------------------------------------------
+
+    async def _emit(self, event: Event) -> None:
+        assert self._sink is not None
+        try:
+            await self._sink(event)
+        except Exception:
+            log.exception("event sink failed on %s", type(event).__name__)
+
+    async def _drain(self, session: _Session) -> None:
+        while (item := await session.queue.get()) is not None:
+            name, payload = item
+            try:
+                await self._handle(session, name, payload)
+            except Exception:
+                log.exception("could not handle WeChat %s event", name)
+
+    async def _handle(self, session: _Session, name: str, payload: Any) -> None:
+        if name == "login":
+            await self._on_login(session, payload.contact_id)
+        elif name == "logout":
+            if self._connected:
+                self._connected = False
+                await self._emit(Disconnected("wechat", "the WeChat account logged out"))
+        elif name == "message":
+            await self._on_message(session, payload.message_id)
+        elif name == "room-join":
+            await self._on_room_join(session, payload)
+        elif name == "room-leave":
+            await self._on_room_leave(session, payload)
+        elif name == "room-invite":
+            await self._on_room_invite(session, payload.room_invitation_id)
+        elif name == "room-topic":
+            session.rooms.pop(payload.room_id, None)
+        elif name == "scan":
+            log.warning("the WeChat account needs a QR-code login at the puppet service")
+        elif name == "error":
+            log.warning("WeChat puppet service reported an error: %s", payload)
+
+    async def _on_login(self, session: _Session, self_id: str) -> None:
+        self._self_id = self_id
+        self._connected = True
+        await self._emit(Connected("wechat", self_id, await self._name(session, self_id)))
+
+    async def _on_message(self, session: _Session, message_id: str) -> None:
+        if message_id in self._seen:
+            return  # some puppets deliver the same message more than once
+        self._seen[message_id] = None
+        while len(self._seen) > _SEEN_IDS_KEPT:
+            self._seen.popitem(last=False)
+        p = await session.puppet.puppet_stub.message_payload(id=message_id)
+        talker_id = p.from_id
+        if not talker_id or talker_id == self._self_id:
+            return  # the bot's own messages are not messages from others
+        msg_type = message_type_name(p.type)
+        if msg_type == "file":
+            text = p.filename or p.text
+        else:
+            text = p.text if msg_type in _TEXT_BEARING_TYPES else ""
+        at = payload_time(p.timestamp)
+        talker_name = await self._name(session, talker_id)
+        if p.room_id:
+            room = await self._room(session, p.room_id)
+            mentions, mention_all = detect_mentions(list(p.mention_ids), text)
+            await self._emit(
+                GroupMessage(
+                    platform="wechat",
+                    group_id=p.room_id,
+                    message_id=message_id,
+                    sender_id=talker_id,
+                    sender_name=talker_name,
+                    at=at,
+                    text=text,
+                    msg_type=msg_type,
+                    mentions=mentions,
+                    mention_all=mention_all,
+                    sender_role="owner" if talker_id == room.owner_id else "member",
+                    group_name=room.topic or None,
+                )
+            )
+        elif msg_type == "text" and p.to_id in ("", self._self_id):
+            await self._emit(PrivateMessage("wechat", message_id, talker_id, talker_name, at, text))
+
+    async def _on_room_join(self, session: _Session, payload: Any) -> None:
+        session.rooms.pop(payload.room_id, None)
+        at = payload_time(payload.timestamp or 0)
+        for user_id in payload.invited_ids:
+            name = await self._name(session, user_id)
+            operator = payload.inviter_id or None
+            await self._emit(MemberJoined("wechat", payload.room_id, user_id, name, at, operator))
+
+    async def _on_room_leave(self, session: _Session, payload: Any) -> None:
+        session.rooms.pop(payload.room_id, None)
+        at = payload_time(payload.timestamp or 0)
+        remover = payload.remover_id or None
+        for user_id in payload.removed_ids:
+            kicked = remover is not None and remover != user_id
+            await self._emit(MemberLeft("wechat", payload.room_id, user_id, at, remover, kicked))
+
+    async def _on_room_invite(self, session: _Session, invitation_id: str) -> None:
+        p = await session.puppet.puppet_stub.room_invitation_payload(id=invitation_id)
+        await self._emit(
+            GroupInvitation(
+                platform="wechat",
+                invitation_id=invitation_id,
+                inviter_id=p.inviter_id,
+                group_name=p.topic,
+                at=payload_time(p.timestamp),
+            )
+        )
+
+    async def _name(self, session: _Session, contact_id: str) -> str:
+        """Display name of a contact, or its id when the puppet cannot say."""
+        contact = session.bot.Contact.load(contact_id)
+        try:
+            await contact.ready()
+        except Exception as exc:
+            log.warning("no contact payload for %s: %r", contact_id, exc)
+            return contact_id
+        return str(contact.name or contact_id)
+
+    async def _room(self, session: _Session, room_id: str) -> Any:
+        if room_id not in session.rooms:
+            session.rooms[room_id] = await session.puppet.room_payload(room_id)
+        return session.rooms[room_id]
+
+    # ---- queries and actions --------------------------------------------
+
+    def _live(self) -> _Session:
+        if self._session is None or not self._connected:
+            raise AdapterError("WeChat is not connected")
+        return self._session
+
+    async def list_groups(self) -> list[GroupInfo]:
+        """Every room the bot is in, with members and owner."""
+        session = self._live()
+        try:
+            room_ids = await session.puppet.room_list()
+        except Exception as exc:
+            raise AdapterError(f"listing WeChat rooms failed: {exc}") from exc
+        return list(await asyncio.gather(*(self.group_info(rid) for rid in room_ids)))
+
+    async def group_info(self, group_id: str) -> GroupInfo:
+        """One room's topic, owner and current members (owner has role "owner")."""
+        session = self._live()
+        try:
+            payload = await session.puppet.room_payload(group_id)
+            member_ids = await session.puppet.room_members(group_id)
+            names = await asyncio.gather(*(self._name(session, m) for m in member_ids))
+        except Exception as exc:
+            raise AdapterError(f"reading WeChat room {group_id} failed: {exc}") from exc
+        owner = payload.owner_id or None
+        members = tuple(
+            Member(uid, name, "owner" if uid == owner else "member")
+            for uid, name in zip(member_ids, names, strict=True)
+        )
+        return GroupInfo("wechat", group_id, payload.topic, owner, members)
+
+    async def send_group_text(self, group_id: str, text: str) -> None:
+        """Post ``text`` in a room."""
+        await self._say(lambda s: s.bot.Room.load(group_id), group_id, text)
+
+    async def send_private_text(self, user_id: str, text: str) -> None:
+        """Send ``text`` to one contact."""
+        await self._say(lambda s: s.bot.Contact.load(user_id), user_id, text)
+
+    async def _say(self, target: Callable[[_Session], Any], target_id: str, text: str) -> None:
+        if not text.strip():
+            raise AdapterError(f"refusing to send an empty WeChat message to {target_id}")
+        session = self._live()
+        try:
+            await target(session).say(text)
+        except Exception as exc:
+            raise AdapterError(f"sending to WeChat {target_id} failed: {exc}") from exc
+
+    async def leave_group(self, group_id: str) -> None:
+        """Make the bot quit a room."""
+        session = self._live()
+        try:
+            await session.bot.Room.load(group_id).quit()
+        except Exception as exc:
+            raise AdapterError(f"leaving WeChat room {group_id} failed: {exc}") from exc
+
+    async def accept_invitation(self, invitation_id: str) -> None:
+        """Accept a room invitation received as ``GroupInvitation``."""
+        session = self._live()
+        try:
+            await session.puppet.room_invitation_accept(invitation_id)
+        except Exception as exc:
+            raise AdapterError(
+                f"accepting WeChat invitation {invitation_id} failed: {exc}"
+            ) from exc

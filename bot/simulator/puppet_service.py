@@ -1,0 +1,618 @@
+"""A wechaty puppet service on loopback, in pure Python, speaking the real wechaty gRPC protocol.
+
+``wechaty-grpc`` ships only client stubs, so the server is a grpclib ``Server``
+whose route table is built from the stub's route names and the betterproto
+request/response classes the stub itself uses. An in-memory world (contacts,
+rooms, messages, invitations) is driven through a Python API by the simulator
+and by tests; python-wechaty's ``PuppetService`` client talks to it exactly as
+it would talk to a Node ``PuppetServer``.
+
+Protocol facts mirrored here (checked against the installed client sources):
+
+* The client sends the token as the HTTP/2 ``:authority``; grpclib hides that
+  header from handlers, so token checking happens where the headers are still
+  visible (``_TokenCheckingHandler.accept``) and a wrong token gets gRPC status
+  UNAUTHENTICATED on every call.
+* Start-up is ``Stop``, ``Start``, then the ``Event`` server stream. Like the
+  Node server, a logged-in puppet sends a ``login`` event as soon as a stream
+  opens. Events posted while no stream is open are kept and replayed after
+  the next login, so nothing posted during a reconnect is lost.
+* Event payloads are JSON with the TypeScript field names (``messageId``,
+  ``inviteeIdList``, ``removeeIdList``, ``roomInvitationId``...).
+* Message ``type`` is the TypeScript enum value (text = 7), which the client
+  maps to the gRPC enum; ``timestamp`` is epoch milliseconds.
+* After ``MessageSendText`` the client may fetch the new message's payload at
+  once, so the payload is stored before replying; like real puppets, the
+  bot's own message is also echoed as a ``message`` event.
+* @所有人: real WeChat puts ``notify@all`` in the message's at-user list and
+  "@所有人" plus U+2005 in the text; puppets copy the at-user list into
+  ``mentionIdList``. We do the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+import json
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from grpclib.const import Cardinality, Status
+from grpclib.const import Handler as RouteHandler
+from grpclib.exceptions import GRPCError
+from grpclib.protocol import H2Protocol
+from grpclib.server import Handler as _GrpclibHandler
+from grpclib.server import Server, Stream
+from wechaty_grpc.wechaty import puppet as pb
+
+from bot.events import BotError
+
+MENTION_ALL_ID = "notify@all"
+MENTION_ALL_TEXT = "@所有人"
+AT_SEPARATOR = "\u2005"  # WeChat ends each @name with a four-per-em space
+TS_MESSAGE_TYPE_TEXT = 7
+_ROUTE_PREFIX = "/wechaty.Puppet/"
+
+
+class SimulatorError(BotError):
+    """The simulated world was asked something impossible (unknown room, non-member...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentText:
+    """One ``MessageSendText`` call the bot made."""
+
+    message_id: str
+    conversation_id: str
+    text: str
+    is_room: bool
+    mention_ids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Room:
+    topic: str
+    owner_id: str
+    member_ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Invitation:
+    room_id: str
+    inviter_id: str
+    timestamp_ms: int
+
+
+Rpc = Callable[[Any], Awaitable[Any]]
+
+
+def _epoch_ms(at: datetime | None) -> int:
+    moment = at if at is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise SimulatorError(f"timestamp {moment!r} must be timezone-aware")
+    return int(moment.timestamp() * 1000)
+
+
+class _TokenCheckingHandler(_GrpclibHandler):
+    """grpclib connection handler that answers every call UNAUTHENTICATED on a wrong token."""
+
+    def __init__(self, token: str, rejecting: dict[str, RouteHandler], *args: Any) -> None:
+        super().__init__(*args)
+        self._token = token.encode()
+        self._rejecting = rejecting
+
+    def accept(self, stream: Any, headers: Any, release_stream: Callable[[], Any]) -> None:
+        authority = dict(headers).get(":authority", "")
+        if hmac.compare_digest(str(authority).encode(), self._token):
+            super().accept(stream, headers, release_stream)
+            return
+        real = self.mapping
+        self.mapping = self._rejecting
+        try:
+            super().accept(stream, headers, release_stream)
+        finally:
+            self.mapping = real
+
+
+class _TrackedProtocol(H2Protocol):
+    """H2Protocol that remembers its transport so the simulator can cut the connection."""
+
+    transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        super().connection_made(transport)
+
+
+def _closed(protocol: _TrackedProtocol) -> bool:
+    return protocol.transport is not None and protocol.transport.is_closing()
+
+
+class _TokenCheckingServer(Server):
+    def __init__(self, handlers: Collection[Any], token: str) -> None:
+        super().__init__(handlers)
+        self._token = token
+        self.protocols: list[_TrackedProtocol] = []
+
+    def cut_connections(self) -> None:
+        """Close every client TCP connection, as a crashed service or lost network does.
+
+        grpclib's Server.close() (and asyncio's on 3.11) leaves accepted
+        connections open with their handlers cancelled, so a client's event
+        stream would wait forever instead of seeing the service go away.
+        """
+        for protocol in self.protocols:
+            if protocol.transport is not None and not _closed(protocol):
+                protocol.transport.close()
+        self.protocols.clear()
+
+    def _protocol_factory(self) -> _TrackedProtocol:
+        # grpclib 0.4's Server._protocol_factory, with our handler class.
+        self.__gc_step__()
+
+        async def reject(stream: Stream[Any, Any]) -> None:
+            raise GRPCError(Status.UNAUTHENTICATED, "invalid puppet service token")
+
+        rejecting = {path: h._replace(func=reject) for path, h in self._mapping.items()}
+        handler = _TokenCheckingHandler(
+            self._token,
+            rejecting,
+            self._mapping,
+            self._codec,
+            self._status_details_codec,
+            self.__dispatch__,
+        )
+        self._handlers.add(handler)
+        protocol = _TrackedProtocol(handler, self._config, self._h2_config)
+        self.protocols = [
+            p for p in self.protocols if p.transport is None or not p.transport.is_closing()
+        ]
+        self.protocols.append(protocol)
+        return protocol
+
+
+class PuppetService:
+    """In-memory WeChat world served over the wechaty puppet gRPC protocol on 127.0.0.1."""
+
+    def __init__(self, *, token: str, self_id: str = "bot", self_name: str = "减负助手") -> None:
+        if not token:
+            raise SimulatorError("the puppet service needs a non-empty token")
+        self.token = token
+        self.self_id = self_id
+        self.sent: list[SentText] = []
+        self.left_rooms: set[str] = set()
+        self.accepted_invitations: set[str] = set()
+        self._contacts: dict[str, str] = {self_id: self_name}
+        self._rooms: dict[str, _Room] = {}
+        self._messages: dict[str, pb.MessagePayloadResponse] = {}
+        self._invitations: dict[str, _Invitation] = {}
+        self._ids = itertools.count(1)
+        self._logged_in = False
+        self._streams: set[asyncio.Queue[pb.EventResponse | None]] = set()
+        self._backlog: list[pb.EventResponse] = []
+        self._sent_changed = asyncio.Condition()
+        self._server: _TokenCheckingServer | None = None
+        self.endpoint: str | None = None
+
+    # ---- lifecycle -------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (port 0 = ephemeral) and return the endpoint string."""
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise SimulatorError(f"the simulator only binds to loopback, not {host!r}")
+        self._server = _TokenCheckingServer([self], self.token)
+        await self._server.start(host, port)
+        sockets: list[Any] = list(getattr(self._server._server, "sockets", []))
+        bound_port = sockets[0].getsockname()[1]
+        self.endpoint = f"{host}:{bound_port}"
+        return self.endpoint
+
+    async def stop(self) -> None:
+        """Stop listening and cut every client connection, like a service that exits."""
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.close()
+            server.cut_connections()
+            await server.wait_closed()
+
+    async def drop_stream(self, *, hard: bool = False) -> None:
+        """Simulate a lost connection.
+
+        By default every open event stream ends with gRPC status UNAVAILABLE
+        (the service is up, the stream broke); with ``hard=True`` the TCP
+        connections are closed under the client instead.
+        """
+        if hard and self._server is not None:
+            self._server.cut_connections()
+        for queue in list(self._streams):
+            queue.put_nowait(None)
+        await asyncio.sleep(0)
+
+    @property
+    def connected_streams(self) -> int:
+        """How many clients currently hold an open event stream."""
+        return len(self._streams)
+
+    # ---- world -----------------------------------------------------------
+
+    def add_contact(self, contact_id: str, name: str) -> None:
+        """Create or rename a contact."""
+        self._contacts[contact_id] = name
+
+    def add_room(self, room_id: str, topic: str, owner_id: str, member_ids: Iterable[str]) -> None:
+        """Create a room; every member (and the owner) must be a known contact."""
+        members = list(dict.fromkeys(member_ids))
+        if owner_id not in members:
+            members.insert(0, owner_id)
+        for contact_id in members:
+            self._require_contact(contact_id)
+        self._rooms[room_id] = _Room(topic, owner_id, members)
+
+    def room_members(self, room_id: str) -> list[str]:
+        """Current member ids of a room."""
+        return list(self._room(room_id).member_ids)
+
+    async def post_room_message(
+        self,
+        room_id: str,
+        talker_id: str,
+        text: str,
+        *,
+        mention_ids: Iterable[str] = (),
+        mention_all: bool = False,
+        at: datetime | None = None,
+        message_id: str | None = None,
+        message_type: int = TS_MESSAGE_TYPE_TEXT,
+    ) -> str:
+        """Post a message in a room as ``talker_id`` and return its id."""
+        room = self._room(room_id)
+        if talker_id not in room.member_ids:
+            raise SimulatorError(f"{talker_id!r} is not a member of room {room_id!r}")
+        mentions = list(dict.fromkeys(mention_ids))
+        prefix = []
+        for contact_id in mentions:
+            name = "@" + self._require_contact(contact_id)
+            if name not in text:
+                prefix.append(name + AT_SEPARATOR)
+        if mention_all:
+            mentions.append(MENTION_ALL_ID)
+            if MENTION_ALL_TEXT not in text:
+                prefix.insert(0, MENTION_ALL_TEXT + AT_SEPARATOR)
+        payload = pb.MessagePayloadResponse(
+            id=message_id or self._new_id("msg"),
+            text="".join(prefix) + text,
+            timestamp=_epoch_ms(at),
+            type=message_type,
+            from_id=talker_id,
+            room_id=room_id,
+            mention_ids=mentions,
+        )
+        return self._publish_message(payload)
+
+    async def post_private_message(
+        self, talker_id: str, text: str, *, at: datetime | None = None
+    ) -> str:
+        """Send a 1:1 text message from ``talker_id`` to the bot and return its id."""
+        self._require_contact(talker_id)
+        payload = pb.MessagePayloadResponse(
+            id=self._new_id("msg"),
+            text=text,
+            timestamp=_epoch_ms(at),
+            type=TS_MESSAGE_TYPE_TEXT,
+            from_id=talker_id,
+            to_id=self.self_id,
+        )
+        return self._publish_message(payload)
+
+    async def member_join(
+        self,
+        room_id: str,
+        member_ids: Iterable[str],
+        inviter_id: str,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """Add members to a room and emit one ``room-join`` event for them."""
+        room = self._room(room_id)
+        joined = list(dict.fromkeys(member_ids))
+        for contact_id in joined:
+            self._require_contact(contact_id)
+        room.member_ids.extend(m for m in joined if m not in room.member_ids)
+        self._emit_room_join(room_id, joined, inviter_id, _epoch_ms(at))
+
+    async def member_leave(
+        self,
+        room_id: str,
+        member_ids: Iterable[str],
+        remover_id: str,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """Remove members from a room and emit one ``room-leave`` event for them."""
+        room = self._room(room_id)
+        left = list(dict.fromkeys(member_ids))
+        room.member_ids[:] = [m for m in room.member_ids if m not in left]
+        self._emit(
+            pb.EventType.EVENT_TYPE_ROOM_LEAVE,
+            {
+                "removeeIdList": left,
+                "removerId": remover_id,
+                "roomId": room_id,
+                "timestamp": _epoch_ms(at),
+            },
+        )
+
+    async def invite_bot(self, room_id: str, inviter_id: str, *, at: datetime | None = None) -> str:
+        """Invite the bot into an existing room; returns the invitation id."""
+        self._room(room_id)
+        self._require_contact(inviter_id)
+        invitation_id = self._new_id("inv")
+        self._invitations[invitation_id] = _Invitation(room_id, inviter_id, _epoch_ms(at))
+        self._emit(pb.EventType.EVENT_TYPE_ROOM_INVITE, {"roomInvitationId": invitation_id})
+        return invitation_id
+
+    async def wait_sent(
+        self, predicate: Callable[[SentText], bool], timeout: float = 5.0
+    ) -> SentText:
+        """Wait until the bot has sent a text matching ``predicate`` and return it."""
+
+        def find() -> SentText | None:
+            return next((s for s in self.sent if predicate(s)), None)
+
+        async with self._sent_changed:
+            await asyncio.wait_for(self._sent_changed.wait_for(lambda: find() is not None), timeout)
+        found = find()
+        assert found is not None
+        return found
+
+    # ---- internals -------------------------------------------------------
+
+    def _new_id(self, kind: str) -> str:
+        return f"{kind}-{next(self._ids)}"
+
+    def _require_contact(self, contact_id: str) -> str:
+        try:
+            return self._contacts[contact_id]
+        except KeyError:
+            raise SimulatorError(f"unknown contact {contact_id!r}; add_contact() first") from None
+
+    def _room(self, room_id: str) -> _Room:
+        try:
+            return self._rooms[room_id]
+        except KeyError:
+            raise SimulatorError(f"unknown room {room_id!r}; add_room() first") from None
+
+    def _publish_message(self, payload: pb.MessagePayloadResponse) -> str:
+        if payload.id in self._messages:
+            raise SimulatorError(f"message id {payload.id!r} already used")
+        self._messages[payload.id] = payload
+        self._emit(pb.EventType.EVENT_TYPE_MESSAGE, {"messageId": payload.id})
+        return str(payload.id)
+
+    def _emit_room_join(self, room_id: str, ids: list[str], inviter_id: str, ts: int) -> None:
+        self._emit(
+            pb.EventType.EVENT_TYPE_ROOM_JOIN,
+            {"inviteeIdList": ids, "inviterId": inviter_id, "roomId": room_id, "timestamp": ts},
+        )
+
+    def _emit(self, kind: pb.EventType, payload: Mapping[str, Any]) -> None:
+        event = pb.EventResponse(type=kind, payload=json.dumps(payload, ensure_ascii=False))
+        if not self._streams:
+            self._backlog.append(event)
+        for queue in self._streams:
+            queue.put_nowait(event)
+
+    # ---- gRPC ------------------------------------------------------------
+
+    def __mapping__(self) -> dict[str, RouteHandler]:
+        unary: dict[str, tuple[Rpc, Any, Any]] = {
+            "Start": (self._rpc_start, pb.StartRequest, pb.StartResponse),
+            "Stop": (self._rpc_stop, pb.StopRequest, pb.StopResponse),
+            "Ding": (self._rpc_ding, pb.DingRequest, pb.DingResponse),
+            "Version": (self._rpc_version, pb.VersionRequest, pb.VersionResponse),
+            "ContactList": (self._rpc_contact_list, pb.ContactListRequest, pb.ContactListResponse),
+            "ContactPayload": (
+                self._rpc_contact_payload,
+                pb.ContactPayloadRequest,
+                pb.ContactPayloadResponse,
+            ),
+            "RoomList": (self._rpc_room_list, pb.RoomListRequest, pb.RoomListResponse),
+            "RoomPayload": (self._rpc_room_payload, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
+            "RoomMemberList": (
+                self._rpc_room_member_list,
+                pb.RoomMemberListRequest,
+                pb.RoomMemberListResponse,
+            ),
+            "RoomMemberPayload": (
+                self._rpc_room_member_payload,
+                pb.RoomMemberPayloadRequest,
+                pb.RoomMemberPayloadResponse,
+            ),
+            "RoomQuit": (self._rpc_room_quit, pb.RoomQuitRequest, pb.RoomQuitResponse),
+            "RoomInvitationPayload": (
+                self._rpc_invitation_payload,
+                pb.RoomInvitationPayloadRequest,
+                pb.RoomInvitationPayloadResponse,
+            ),
+            "RoomInvitationAccept": (
+                self._rpc_invitation_accept,
+                pb.RoomInvitationAcceptRequest,
+                pb.RoomInvitationAcceptResponse,
+            ),
+            "MessagePayload": (
+                self._rpc_message_payload,
+                pb.MessagePayloadRequest,
+                pb.MessagePayloadResponse,
+            ),
+            "MessageSendText": (
+                self._rpc_send_text,
+                pb.MessageSendTextRequest,
+                pb.MessageSendTextResponse,
+            ),
+        }
+        routes = {
+            _ROUTE_PREFIX + name: RouteHandler(
+                self._unary(rpc), Cardinality.UNARY_UNARY, request, reply
+            )
+            for name, (rpc, request, reply) in unary.items()
+        }
+        routes[_ROUTE_PREFIX + "Event"] = RouteHandler(
+            self._rpc_event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse
+        )
+        return routes
+
+    @staticmethod
+    def _unary(rpc: Rpc) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
+        async def handle(stream: Stream[Any, Any]) -> None:
+            request = await stream.recv_message()
+            try:
+                reply = await rpc(request)
+            except SimulatorError as exc:
+                raise GRPCError(Status.NOT_FOUND, str(exc)) from exc
+            await stream.send_message(reply)
+
+        return handle
+
+    async def _rpc_event(self, stream: Stream[Any, Any]) -> None:
+        await stream.recv_message()
+        queue: asyncio.Queue[pb.EventResponse | None] = asyncio.Queue()
+        if self._logged_in:
+            login = json.dumps({"contactId": self.self_id})
+            queue.put_nowait(pb.EventResponse(type=pb.EventType.EVENT_TYPE_LOGIN, payload=login))
+        for event in self._backlog:
+            queue.put_nowait(event)
+        self._backlog.clear()
+        self._streams.add(queue)
+        try:
+            while (event := await queue.get()) is not None:
+                await stream.send_message(event)
+        finally:
+            self._streams.discard(queue)
+        raise GRPCError(Status.UNAVAILABLE, "puppet event stream dropped")
+
+    async def _rpc_start(self, _: pb.StartRequest) -> pb.StartResponse:
+        self._logged_in = True
+        return pb.StartResponse()
+
+    async def _rpc_stop(self, _: pb.StopRequest) -> pb.StopResponse:
+        return pb.StopResponse()
+
+    async def _rpc_ding(self, request: pb.DingRequest) -> pb.DingResponse:
+        return pb.DingResponse()
+
+    async def _rpc_version(self, _: pb.VersionRequest) -> pb.VersionResponse:
+        return pb.VersionResponse(version="jianfu-simulator")
+
+    async def _rpc_contact_list(self, _: pb.ContactListRequest) -> pb.ContactListResponse:
+        return pb.ContactListResponse(ids=list(self._contacts))
+
+    async def _rpc_contact_payload(
+        self, request: pb.ContactPayloadRequest
+    ) -> pb.ContactPayloadResponse:
+        name = self._require_contact(request.id)
+        return pb.ContactPayloadResponse(
+            id=request.id, name=name, type=pb.ContactType.CONTACT_TYPE_PERSONAL, friend=True
+        )
+
+    async def _rpc_room_list(self, _: pb.RoomListRequest) -> pb.RoomListResponse:
+        ids = [rid for rid, room in self._rooms.items() if self.self_id in room.member_ids]
+        return pb.RoomListResponse(ids=ids)
+
+    async def _rpc_room_payload(self, request: pb.RoomPayloadRequest) -> pb.RoomPayloadResponse:
+        room = self._room(request.id)
+        return pb.RoomPayloadResponse(
+            id=request.id,
+            topic=room.topic,
+            owner_id=room.owner_id,
+            member_ids=list(room.member_ids),
+        )
+
+    async def _rpc_room_member_list(
+        self, request: pb.RoomMemberListRequest
+    ) -> pb.RoomMemberListResponse:
+        return pb.RoomMemberListResponse(member_ids=list(self._room(request.id).member_ids))
+
+    async def _rpc_room_member_payload(
+        self, request: pb.RoomMemberPayloadRequest
+    ) -> pb.RoomMemberPayloadResponse:
+        self._room(request.id)
+        name = self._require_contact(request.member_id)
+        return pb.RoomMemberPayloadResponse(id=request.member_id, name=name)
+
+    async def _rpc_room_quit(self, request: pb.RoomQuitRequest) -> pb.RoomQuitResponse:
+        await self.member_leave(request.id, [self.self_id], self.self_id)
+        self.left_rooms.add(request.id)
+        return pb.RoomQuitResponse()
+
+    async def _rpc_invitation_payload(
+        self, request: pb.RoomInvitationPayloadRequest
+    ) -> pb.RoomInvitationPayloadResponse:
+        invitation = self._invitation(request.id)
+        room = self._room(invitation.room_id)
+        return pb.RoomInvitationPayloadResponse(
+            id=request.id,
+            inviter_id=invitation.inviter_id,
+            topic=room.topic,
+            member_count=len(room.member_ids),
+            member_ids=list(room.member_ids),
+            timestamp=invitation.timestamp_ms,
+            receiver_id=self.self_id,
+        )
+
+    async def _rpc_invitation_accept(
+        self, request: pb.RoomInvitationAcceptRequest
+    ) -> pb.RoomInvitationAcceptResponse:
+        invitation = self._invitation(request.id)
+        self.accepted_invitations.add(request.id)
+        self.left_rooms.discard(invitation.room_id)
+        await self.member_join(invitation.room_id, [self.self_id], invitation.inviter_id)
+        return pb.RoomInvitationAcceptResponse()
+
+    def _invitation(self, invitation_id: str) -> _Invitation:
+        try:
+            return self._invitations[invitation_id]
+        except KeyError:
+            raise SimulatorError(f"unknown room invitation {invitation_id!r}") from None
+
+    async def _rpc_message_payload(
+        self, request: pb.MessagePayloadRequest
+    ) -> pb.MessagePayloadResponse:
+        try:
+            return self._messages[request.id]
+        except KeyError:
+            raise SimulatorError(f"unknown message {request.id!r}") from None
+
+    async def _rpc_send_text(
+        self, request: pb.MessageSendTextRequest
+    ) -> pb.MessageSendTextResponse:
+        conversation = request.conversation_id
+        is_room = conversation in self._rooms
+        if is_room and self.self_id not in self._rooms[conversation].member_ids:
+            raise SimulatorError(f"the bot is not in room {conversation!r}")
+        if not is_room:
+            self._require_contact(conversation)
+        payload = pb.MessagePayloadResponse(
+            id=self._new_id("msg"),
+            text=request.text,
+            timestamp=_epoch_ms(None),
+            type=TS_MESSAGE_TYPE_TEXT,
+            from_id=self.self_id,
+            room_id=conversation if is_room else "",
+            to_id="" if is_room else conversation,
+            mention_ids=list(request.mentonal_ids),
+        )
+        self._publish_message(payload)
+        async with self._sent_changed:
+            self.sent.append(
+                SentText(
+                    payload.id, conversation, request.text, is_room, tuple(payload.mention_ids)
+                )
+            )
+            self._sent_changed.notify_all()
+        return pb.MessageSendTextResponse(id=payload.id)
+
+
+__all__ = ["MENTION_ALL_ID", "PuppetService", "SentText", "SimulatorError"]

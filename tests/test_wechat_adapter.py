@@ -1,0 +1,420 @@
+"""WeChatAdapter on the real python-wechaty client against the loopback PuppetService over gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.adapters.wechat import compat
+from bot.adapters.wechat.adapter import (
+    WeChatAdapter,
+    detect_mentions,
+    message_type_name,
+    payload_time,
+)
+from bot.events import (
+    AdapterError,
+    Connected,
+    Disconnected,
+    Event,
+    GroupInvitation,
+    GroupMessage,
+    MemberJoined,
+    MemberLeft,
+    PrivateMessage,
+)
+from bot.simulator.puppet_service import PuppetService
+
+TOKEN = "puppet-token-7f3a9c"  # distinctive, so a leak into logs is easy to spot
+ROOM = "20001@chatroom"
+OTHER_ROOM = "20002@chatroom"
+CST = timezone(timedelta(hours=8))
+E = TypeVar("E", bound=Event)
+
+
+class Recorder:
+    """Event sink that remembers every event and lets a test wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: Event) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def wait_for(
+        self,
+        kind: type[E],
+        predicate: Callable[[E], bool] = lambda _: True,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> E:
+        def matches() -> list[E]:
+            return [e for e in self.of(kind) if predicate(e)]
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(matches()) >= count), timeout)
+        return matches()[count - 1]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_wechaty_state() -> None:
+    """python-wechaty keeps Room/Contact pools and seen message ids process-wide."""
+    compat.reset_wechaty_caches()
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[PuppetService]:
+    svc = PuppetService(token=TOKEN, self_id="bot", self_name="减负助手")
+    for contact_id, name in [
+        ("wang", "王主任"),
+        ("li", "李干事"),
+        ("zhao", "赵书记"),
+        ("qian", "钱村长"),
+    ]:
+        svc.add_contact(contact_id, name)
+    svc.add_room(ROOM, "镇党政办工作群", "wang", ["wang", "li", "zhao", "bot"])
+    svc.add_room(OTHER_ROOM, "防汛专项群", "zhao", ["zhao", "qian"])
+    await svc.start()
+    yield svc
+    await svc.stop()
+
+
+async def _start(adapter: WeChatAdapter, recorder: Recorder) -> asyncio.Task[None]:
+    task = asyncio.create_task(adapter.run(recorder))
+    await recorder.wait_for(Connected)
+    return task
+
+
+async def _finish(adapter: WeChatAdapter, task: asyncio.Task[None]) -> None:
+    await adapter.stop()
+    await asyncio.wait_for(task, 5.0)
+
+
+@pytest.fixture
+async def live(
+    service: PuppetService, tmp_path: Path
+) -> AsyncIterator[tuple[WeChatAdapter, Recorder]]:
+    assert service.endpoint is not None
+    adapter = WeChatAdapter(service.endpoint, TOKEN, cache_dir=tmp_path, reconnect_delay=0.1)
+    recorder = Recorder()
+    task = await _start(adapter, recorder)
+    yield adapter, recorder
+    await _finish(adapter, task)
+
+
+async def test_login_emits_connected_with_bot_identity(
+    live: tuple[WeChatAdapter, Recorder],
+) -> None:
+    """Logging in through the puppet service emits Connected with the bot's id and name."""
+    _, recorder = live
+    assert [Connected("wechat", "bot", "减负助手")] == recorder.of(Connected)
+
+
+async def test_list_groups_gives_rooms_members_and_owner(
+    live: tuple[WeChatAdapter, Recorder],
+) -> None:
+    """Only rooms the bot is in are listed; the room owner has role owner, others member."""
+    adapter, _ = live
+    groups = await adapter.list_groups()
+    assert [ROOM] == [g.group_id for g in groups]
+    group = groups[0]
+    assert ("镇党政办工作群", "wang") == (group.name, group.owner_id)
+    roles = {m.user_id: (m.name, m.role) for m in group.members}
+    assert {
+        "wang": ("王主任", "owner"),
+        "li": ("李干事", "member"),
+        "zhao": ("赵书记", "member"),
+        "bot": ("减负助手", "member"),
+    } == roles
+
+
+@pytest.mark.parametrize(
+    ("mention_ids", "mention_all", "expected_mentions", "expected_all"),
+    [
+        ((), False, (), False),
+        (("li",), False, ("li",), False),
+        (("li", "zhao"), True, ("li", "zhao"), True),
+        ((), True, (), True),
+    ],
+)
+async def test_room_message_becomes_group_message(
+    live: tuple[WeChatAdapter, Recorder],
+    service: PuppetService,
+    mention_ids: tuple[str, ...],
+    mention_all: bool,
+    expected_mentions: tuple[str, ...],
+    expected_all: bool,
+) -> None:
+    """A room message carries room, sender, UTC time from the payload and its mentions."""
+    _, recorder = live
+    sent_at = datetime(2026, 3, 2, 22, 47, 5, 250000, tzinfo=CST)
+    message_id = await service.post_room_message(
+        ROOM, "wang", "今晚前报送台账", mention_ids=mention_ids, mention_all=mention_all, at=sent_at
+    )
+    msg = await recorder.wait_for(GroupMessage)
+    assert message_id == msg.message_id
+    assert (ROOM, "镇党政办工作群", "wang", "王主任", "owner") == (
+        msg.group_id,
+        msg.group_name,
+        msg.sender_id,
+        msg.sender_name,
+        msg.sender_role,
+    )
+    assert datetime(2026, 3, 2, 14, 47, 5, 250000, tzinfo=UTC) == msg.at
+    assert UTC == msg.at.tzinfo
+    assert "text" == msg.msg_type
+    assert msg.text.endswith("今晚前报送台账")
+    assert (expected_mentions, expected_all) == (msg.mentions, msg.mention_all)
+
+
+async def test_mention_all_written_only_in_text_is_detected(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """Some puppets leave mentionIdList empty for @所有人; the text form still counts."""
+    _, recorder = live
+    await service.post_room_message(ROOM, "li", "@所有人\u2005明早8点前上报")
+    msg = await recorder.wait_for(GroupMessage)
+    assert ((), True) == (msg.mentions, msg.mention_all)
+
+
+@pytest.mark.parametrize(
+    ("mention_ids", "text", "expected"),
+    [
+        ([], "请大家看一下", ((), False)),
+        (["notify@all"], "@所有人\u2005请回复收到", ((), True)),
+        (["announcement@all"], "群公告", ((), True)),
+        ([], "@所有人 请回复", ((), True)),
+        ([], "@全体成员", ((), True)),
+        ([], "@所有人员名单见附件", ((), False)),
+        (["a", "a", "b"], "@甲 @乙 看下", (("a", "b"), False)),
+        (["a", "notify@all"], "x", (("a",), True)),
+    ],
+)
+def test_detect_mentions(mention_ids: list[str], text: str, expected: Any) -> None:
+    """Specific mentions are de-duplicated; @所有人 is found in the list or in the text."""
+    assert expected == detect_mentions(mention_ids, text)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        (1772462825250, datetime(2026, 3, 2, 14, 47, 5, 250000, tzinfo=UTC)),
+        (1772462825, datetime(2026, 3, 2, 14, 47, 5, tzinfo=UTC)),
+    ],
+)
+def test_payload_time_reads_milliseconds_and_seconds(timestamp: int, expected: datetime) -> None:
+    """Puppet timestamps in epoch milliseconds or seconds both become aware UTC datetimes."""
+    assert expected == payload_time(timestamp)
+
+
+@pytest.mark.parametrize(
+    ("ts_value", "expected"),
+    [(7, "text"), (6, "image"), (1, "file"), (10, "group_note"), (16, "post"), (99, "unknown")],
+)
+def test_message_type_name_uses_typescript_values(ts_value: int, expected: str) -> None:
+    """Message types are read as wechaty-puppet's TypeScript enum values."""
+    assert expected == message_type_name(ts_value)
+
+
+async def test_own_messages_are_not_reported_as_group_messages(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """The puppet echoes the bot's own sends; those never become GroupMessage events."""
+    adapter, recorder = live
+    await adapter.send_group_text(ROOM, "本周减负周报已生成")
+    await service.post_room_message(ROOM, "li", "收到")
+    msg = await recorder.wait_for(GroupMessage)
+    assert ["li"] == [m.sender_id for m in recorder.of(GroupMessage)]
+    assert "收到" == msg.text
+
+
+async def test_private_text_becomes_private_message(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """A 1:1 text to the bot is a PrivateMessage, not a GroupMessage."""
+    _, recorder = live
+    at = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    message_id = await service.post_private_message("li", "我的负担", at=at)
+    msg = await recorder.wait_for(PrivateMessage)
+    assert PrivateMessage("wechat", message_id, "li", "李干事", at, "我的负担") == msg
+    assert [] == recorder.of(GroupMessage)
+
+
+async def test_member_join_and_leave_emit_one_event_per_member(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """room-join and room-leave become one MemberJoined/MemberLeft per member, with operator."""
+    _, recorder = live
+    at = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+    await service.member_join(ROOM, ["qian"], "wang", at=at)
+    joined = await recorder.wait_for(MemberJoined)
+    assert MemberJoined("wechat", ROOM, "qian", "钱村长", at, "wang") == joined
+    await service.member_leave(ROOM, ["qian", "li"], "wang", at=at)
+    await recorder.wait_for(MemberLeft, count=2)
+    assert [
+        MemberLeft("wechat", ROOM, "qian", at, "wang", kicked=True),
+        MemberLeft("wechat", ROOM, "li", at, "wang", kicked=True),
+    ] == recorder.of(MemberLeft)
+
+
+async def test_invitation_is_reported_and_accepted(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """An invitation arrives as GroupInvitation; accepting it puts the bot in the room."""
+    adapter, recorder = live
+    invitation_id = await service.invite_bot(OTHER_ROOM, "zhao")
+    invitation = await recorder.wait_for(GroupInvitation)
+    assert (invitation_id, "zhao", "防汛专项群") == (
+        invitation.invitation_id,
+        invitation.inviter_id,
+        invitation.group_name,
+    )
+    await adapter.accept_invitation(invitation_id)
+    joined = await recorder.wait_for(MemberJoined)
+    assert (OTHER_ROOM, "bot", "zhao") == (joined.group_id, joined.user_id, joined.operator_id)
+    assert {invitation_id} == service.accepted_invitations
+    assert {ROOM, OTHER_ROOM} == {g.group_id for g in await adapter.list_groups()}
+
+
+async def test_send_text_reaches_room_and_contact(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """send_group_text and send_private_text arrive at the puppet service as MessageSendText."""
+    adapter, _ = live
+    await adapter.send_group_text(ROOM, "本群上周非工作时间消息 12 条")
+    await adapter.send_private_text("li", "您本周被@了 3 次")
+    assert [(ROOM, True, "本群上周非工作时间消息 12 条"), ("li", False, "您本周被@了 3 次")] == [
+        (s.conversation_id, s.is_room, s.text) for s in service.sent
+    ]
+
+
+async def test_leave_group_quits_the_room(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """leave_group makes the bot quit, and the room-leave of the bot itself is reported."""
+    adapter, recorder = live
+    await adapter.leave_group(ROOM)
+    left = await recorder.wait_for(MemberLeft)
+    assert {ROOM} == service.left_rooms
+    assert ("bot", False) == (left.user_id, left.kicked)
+
+
+async def test_stream_drop_reconnects_within_seconds(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """A dropped event stream gives Disconnected, then a prompt reconnect, and messages flow."""
+    _, recorder = live
+    loop = asyncio.get_running_loop()
+    dropped_at = loop.time()
+    await service.drop_stream()
+    await recorder.wait_for(Disconnected)
+    await recorder.wait_for(Connected, count=2)
+    assert loop.time() - dropped_at < 5.0
+    await service.post_room_message(ROOM, "zhao", "恢复后的消息")
+    msg = await recorder.wait_for(GroupMessage)
+    assert "恢复后的消息" == msg.text
+
+
+async def test_service_restart_is_survived(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """When the puppet service goes away and comes back on its port, the adapter reconnects."""
+    _, recorder = live
+    assert service.endpoint is not None
+    port = int(service.endpoint.rsplit(":", 1)[1])
+    await service.stop()
+    await recorder.wait_for(Disconnected)
+    await asyncio.sleep(0.3)  # a few failed attempts while the service is down
+    await service.start(port=port)
+    await recorder.wait_for(Connected, count=2)
+    await service.post_room_message(ROOM, "li", "服务重启后")
+    assert "服务重启后" == (await recorder.wait_for(GroupMessage)).text
+
+
+async def test_wrong_token_fails_cleanly(service: PuppetService, tmp_path: Path) -> None:
+    """A token the service rejects makes run() raise AdapterError instead of retrying forever."""
+    assert service.endpoint is not None
+    adapter = WeChatAdapter(service.endpoint, "not-the-token", cache_dir=tmp_path)
+    recorder = Recorder()
+    with pytest.raises(AdapterError, match="rejected the token"):
+        await asyncio.wait_for(adapter.run(recorder), 5.0)
+    assert [] == recorder.events
+
+
+async def test_sending_while_disconnected_raises_adapter_error(service: PuppetService) -> None:
+    """Sending before the adapter is connected is an AdapterError, not a hang."""
+    assert service.endpoint is not None
+    adapter = WeChatAdapter(service.endpoint, TOKEN)
+    with pytest.raises(AdapterError, match="not connected"):
+        await adapter.send_group_text(ROOM, "hello")
+
+
+async def test_failing_sink_is_logged_and_recording_continues(
+    service: PuppetService, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception in the sink is logged with a traceback and later events still arrive."""
+    assert service.endpoint is not None
+    recorder = Recorder()
+
+    async def flaky(event: Event) -> None:
+        if isinstance(event, GroupMessage) and event.text == "boom":
+            raise RuntimeError("sink broke")
+        await recorder(event)
+
+    adapter = WeChatAdapter(service.endpoint, TOKEN, cache_dir=tmp_path, reconnect_delay=0.1)
+    task = asyncio.create_task(adapter.run(flaky))
+    await recorder.wait_for(Connected)
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.wechat.adapter"):
+        await service.post_room_message(ROOM, "li", "boom")
+        await service.post_room_message(ROOM, "li", "after")
+        assert "after" == (await recorder.wait_for(GroupMessage)).text
+    await _finish(adapter, task)
+    failures = [r for r in caplog.records if r.exc_info and "sink failed" in r.getMessage()]
+    assert 1 == len(failures)
+
+
+async def test_token_never_reaches_logs(
+    service: PuppetService,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Neither our logs nor python-wechaty's own stderr handlers ever show the token."""
+    assert service.endpoint is not None
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", TOKEN)
+    for name in ("PuppetService", "Wechaty"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    recorder = Recorder()
+    adapter = WeChatAdapter(service.endpoint, TOKEN, cache_dir=tmp_path, reconnect_delay=0.1)
+    task = await _start(adapter, recorder)
+    await service.drop_stream()
+    await recorder.wait_for(Connected, count=2)
+    await _finish(adapter, task)
+    out, err = capfd.readouterr()
+    assert TOKEN not in caplog.text + out + err
+    assert TOKEN not in repr(adapter)
+
+
+def test_served_routes_are_routes_the_client_calls() -> None:
+    """Every RPC the simulator serves is one the wechaty-grpc client stub actually calls."""
+    from wechaty_grpc.wechaty import PuppetStub
+
+    stub_source = inspect.getsource(PuppetStub)
+    served = PuppetService(token=TOKEN).__mapping__()
+    assert [] == [path for path in served if f'"{path}"' not in stub_source]
