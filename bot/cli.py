@@ -60,6 +60,9 @@ def main(verbose: int) -> None:
     """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # python-wechaty warns "set payload more than once" whenever a room's member list is
+    # refreshed; it is harmless and would drown everything else.
+    logging.getLogger("Accessory").setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
 
 
 @main.command()

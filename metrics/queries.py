@@ -193,15 +193,23 @@ def units(conn: Connection) -> list[str]:
 
 
 def heads(conn: Connection, unit: str) -> list[tuple[str, str, str]]:
-    """(platform, external id, name) of a unit's heads from the roster."""
+    """(platform, external id, name) of a unit's heads from the roster, one account each.
+
+    A head with both a WeChat and a QQ account gets the digest once, on WeChat.
+    """
     rows = conn.execute(
         text(
-            """SELECT i.platform, i.external_id, p.name FROM people p
+            """SELECT p.id, i.platform, i.external_id, p.name FROM people p
                JOIN identities i ON i.person_id = p.id
                WHERE p.unit = :unit AND p.is_head AND NOT p.opted_out
-               ORDER BY i.platform DESC, i.external_id"""
+               ORDER BY p.id, i.platform DESC, i.external_id"""
         ),
         {"unit": unit},
     ).all()
-    return [(r.platform, r.external_id, r.name) for r in rows]
-
+    seen: set[int] = set()
+    out = []
+    for r in rows:
+        if r.id not in seen:
+            seen.add(r.id)
+            out.append((r.platform, r.external_id, r.name))
+    return out

@@ -149,7 +149,7 @@ async def running_bot(
     runner = asyncio.create_task(bot.run())
     try:
         if qq is not None and peer is not None:
-            await harness.wait(lambda: qq.bound_port, "OneBot server")
+            await qq.wait_ready()
             await peer.connect(f"ws://127.0.0.1:{qq.bound_port}/onebot/v11/ws", "qq-token-456")
         want = set(adapters)
         await harness.wait(

@@ -171,7 +171,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
     runner = asyncio.create_task(bot.run())
     scheduler: DigestScheduler | None = None
     try:
-        await _wait_for(lambda: qq.bound_port, "the QQ reverse WebSocket to listen")
+        await qq.wait_ready()
         await demo.peer.connect(f"ws://127.0.0.1:{qq.bound_port}/onebot/v11/ws", demo.qq_token)
         await _wait_for(lambda: demo.connected >= {"wechat", "qq"}, "both platforms to log in")
         await _consent(demo, engine)
