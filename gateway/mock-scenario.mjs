@@ -12,6 +12,7 @@
 //   {"cmd":"join","room":"r1@chatroom","members":["wxid_c"],"by":"wxid_a"}
 //   {"cmd":"leave","room":"r1@chatroom","members":["wxid_c"],"by":"wxid_a"}
 //   {"cmd":"topic","room":"r1@chatroom","topic":"新群名","by":"wxid_a"}
+//   {"cmd":"scan","qrcode":"https://login.weixin.qq.com/l/xyz"}   a login QR code to show
 //   {"cmd":"logout"}
 // Every message the puppet sees (including what the bot sends) is reported as
 // {"event":"message","messageId":...,"talkerId":...,"roomId":...,"listenerId":...,"text":...,
@@ -50,6 +51,11 @@ export class MockScenario {
       return
     }
     this.mocker.login(this.contact(this.selfId))
+    // Real puppets (wechat4u) save their login data to the puppet memory on login; do the
+    // same so a session file given to the gateway is written as in production.
+    this.puppet.memory.set('jianfu-mock-login', { userId: this.selfId })
+      .then(() => this.puppet.memory.save())
+      .catch(e => this.emit({ event: 'error', error: `saving puppet memory: ${e.message}` }))
     // Real puppets emit ready once their contact/room sync is done; the mock has nothing
     // to sync, so it is ready at once.
     this.puppet.emit('ready', { data: 'ready' })
@@ -102,6 +108,11 @@ export class MockScenario {
         this.selfId = command.id
         this.loginIfWanted()
         return { id: command.id, loggedIn: this.puppet.isLoggedIn }
+      }
+      case 'scan': {
+        requireString(command.qrcode, 'qrcode')
+        this.mocker.scan(command.qrcode)
+        return {}
       }
       case 'logout': {
         this.selfId = undefined

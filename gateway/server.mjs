@@ -5,13 +5,16 @@
 //   JIANFU_PUPPET_TOKEN   required; the token python-wechaty must present (never printed)
 //   JIANFU_PUPPET         "mock" (tests), "wechaty-puppet-wechat4u" (default), or any npm puppet
 //   JIANFU_GATEWAY_PORT   TCP port on 127.0.0.1, default 8788; 0 picks a free port
+//   JIANFU_GATEWAY_SESSION  optional file keeping the puppet's login session across restarts
 // stdout carries only JSON lines ({"event":"ready","port":N}, login/logout/scan, and in mock
 // mode the scenario replies and messages); human-readable logs go to stderr.
 
 import net from 'node:net'
+import path from 'node:path'
 
+import { MemoryCard } from 'memory-card'
 import qrcodeTerminal from 'qrcode-terminal'
-import { log } from 'wechaty-puppet'
+import { log, types } from 'wechaty-puppet'
 import { PuppetServer } from 'wechaty-puppet-service'
 
 const HOST = '127.0.0.1'
@@ -54,7 +57,8 @@ function readConfig (env) {
     die(`JIANFU_GATEWAY_PORT must be a port number 0-65535, got "${rawPort}"`)
   }
   const puppetName = (env.JIANFU_PUPPET ?? '').trim() || DEFAULT_PUPPET
-  return { token, port, puppetName }
+  const session = (env.JIANFU_GATEWAY_SESSION ?? '').trim()
+  return { token, port, puppetName, sessionFile: session ? path.resolve(session) : undefined }
 }
 
 /**
@@ -98,13 +102,15 @@ async function createPuppet (puppetName) {
 /** Logs what an operator needs: the QR code to scan, login, logout, errors. No message text. */
 function watchPuppet (puppet) {
   puppet.on('scan', ({ qrcode, status }) => {
-    emit({ event: 'scan', status })
+    emit({ event: 'scan', status, statusName: types.ScanStatus[status] ?? 'Unknown' })
     if (!qrcode) {
       return
     }
-    say(`scan this QR code with the WeChat app of the bot account (status ${status}):`)
+    say(`scan this QR code with the WeChat app of the bot account (${types.ScanStatus[status]}):`)
     qrcodeTerminal.generate(qrcode, { small: true }, text => process.stderr.write(text + '\n'))
-    say(`or open: https://wechaty.js.org/qrcode/${encodeURIComponent(qrcode)}`)
+    // The raw content, for rendering the code elsewhere; deliberately no link to an online
+    // QR renderer, which would hand the login code to a third party.
+    say(`QR code content: ${qrcode}`)
   })
   puppet.on('login', ({ contactId }) => {
     emit({ event: 'login', userId: contactId })
@@ -122,7 +128,9 @@ function watchPuppet (puppet) {
 }
 
 async function main () {
-  const { token, port: wantedPort, puppetName } = readConfig(process.env)
+  const { token, port: wantedPort, puppetName, sessionFile } = readConfig(process.env)
+  // The session file holds login credentials: everything this process creates is owner-only.
+  process.umask(0o077)
 
   // Upstream PuppetServer writes the token into its verbose log; cap the level so it never is.
   if (['verbose', 'silly'].includes(log.level())) {
@@ -131,6 +139,12 @@ async function main () {
   }
 
   const { puppet, scenario } = await createPuppet(puppetName)
+  if (sessionFile) {
+    // Puppets such as wechat4u keep their login data in the puppet memory; a named card is
+    // saved to <file>.memory-card.json so a restart can log in again without a new QR scan.
+    puppet.setMemory(new MemoryCard({ name: sessionFile }))
+    say(`login session kept in ${sessionFile.replace(/(\.memory-card\.json)?$/, '.memory-card.json')}`)
+  }
   watchPuppet(puppet)
 
   const port = wantedPort === 0 ? await freeLoopbackPort() : wantedPort

@@ -324,19 +324,31 @@ async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
     assert TOKEN not in gateway.log_path.read_text(encoding="utf-8")
 
 
+def _puppet_stub(port: int, authority: str) -> tuple[Any, Any]:
+    """A raw wechaty-grpc client: (channel, stub) sending ``authority`` as python-wechaty does."""
+    from grpclib.client import Channel
+
+    with warnings.catch_warnings():
+        # betterproto imports stringcase, whose invalid escape warns when first compiled.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from wechaty_grpc.wechaty import PuppetStub
+
+    channel = Channel(host="127.0.0.1", port=port)
+    # python-wechaty sends its token as the HTTP/2 :authority; do the same.
+    channel._authority = authority
+    return channel, PuppetStub(channel)
+
+
 async def test_gateway_rejects_a_wrong_token(gateway: Gateway) -> None:
     """A client presenting another token gets UNAUTHENTICATED, not the room list."""
-    from grpclib.client import Channel
     from grpclib.const import Status
     from grpclib.exceptions import GRPCError
-    from wechaty_grpc.wechaty import PuppetStub
 
-    channel = Channel(host="127.0.0.1", port=gateway.port)
-    # python-wechaty sends its token as the HTTP/2 :authority; do the same with a wrong one.
-    channel._authority = "not-the-token"
+    channel, stub = _puppet_stub(gateway.port, "not-the-token")
     try:
         with pytest.raises(GRPCError) as caught:
-            await PuppetStub(channel).room_list()
+            await stub.room_list()
     finally:
         channel.close()
     assert Status.UNAUTHENTICATED == caught.value.status
@@ -390,3 +402,37 @@ def test_gateway_refuses_bad_configuration(node: str, env: dict[str, str], compl
     assert 2 == result.returncode
     assert complaint in result.stderr
     assert "" == result.stdout
+
+
+async def test_gateway_shows_the_login_qr_code_and_keeps_the_session_private(
+    node: str, tmp_path: Path
+) -> None:
+    """A scan is reported on stdout with its QR content in the log; the session file is 0600."""
+    session = tmp_path / "bot-session"
+    gw = Gateway(node, tmp_path / "gateway.log", env={"JIANFU_GATEWAY_SESSION": str(session)})
+    try:
+        gw.command("scan", qrcode="https://login.weixin.qq.com/l/test-qr-7f3a")
+        scan = gw.wait_for(lambda e: "scan" == e["event"])
+        gw.command("contact", id="wxid_session_bot", name="减负助手")
+        gw.command("login", id="wxid_session_bot")
+        # The login is applied when a client starts the puppet, as python-wechaty does.
+        channel, stub = _puppet_stub(gw.port, TOKEN)
+        try:
+            await stub.start()
+        finally:
+            channel.close()
+        await asyncio.to_thread(gw.wait_for, lambda e: "login" == e["event"])
+        session_file = tmp_path / "bot-session.memory-card.json"
+        for _ in range(50):
+            if session_file.exists():
+                break
+            await asyncio.sleep(0.1)
+        mode = session_file.stat().st_mode & 0o777
+    finally:
+        gw.close()
+    assert ("Waiting", 2) == (scan["statusName"], scan["status"])
+    assert 0o600 == mode
+    assert "wxid_session_bot" in session_file.read_text(encoding="utf-8")
+    log = gw.log_path.read_text(encoding="utf-8")
+    assert "QR code content: https://login.weixin.qq.com/l/test-qr-7f3a" in log
+    assert TOKEN not in log
