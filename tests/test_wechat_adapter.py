@@ -329,6 +329,44 @@ async def test_stream_drop_reconnects_within_seconds(
     assert "恢复后的消息" == msg.text
 
 
+async def test_hard_connection_loss_reconnects(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """Closing the TCP connection under the client is also a prompt Disconnected + reconnect."""
+    _, recorder = live
+    await service.drop_stream(hard=True)
+    lost = await recorder.wait_for(Disconnected)
+    assert "Connection lost" in lost.reason
+    await recorder.wait_for(Connected, count=2)
+    await service.post_room_message(ROOM, "li", "断线重连后")
+    assert "断线重连后" == (await recorder.wait_for(GroupMessage)).text
+
+
+async def test_unresponsive_service_is_detected_by_the_probe(
+    service: PuppetService, tmp_path: Path
+) -> None:
+    """A service that stops answering (half-open link) is noticed by the Ding probe."""
+    assert service.endpoint is not None
+    recorder = Recorder()
+    adapter = WeChatAdapter(
+        service.endpoint,
+        TOKEN,
+        cache_dir=tmp_path,
+        reconnect_delay=0.1,
+        probe_interval=0.2,
+        probe_timeout=0.3,
+    )
+    task = await _start(adapter, recorder)
+    service.stall()
+    lost = await recorder.wait_for(Disconnected)
+    assert "stopped answering" in lost.reason
+    service.resume()
+    await recorder.wait_for(Connected, count=2, timeout=8.0)
+    await service.post_room_message(ROOM, "li", "恢复响应")
+    assert "恢复响应" == (await recorder.wait_for(GroupMessage)).text
+    await _finish(adapter, task)
+
+
 async def test_service_restart_is_survived(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

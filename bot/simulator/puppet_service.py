@@ -194,6 +194,8 @@ class PuppetService:
         self._streams: set[asyncio.Queue[pb.EventResponse | None]] = set()
         self._backlog: list[pb.EventResponse] = []
         self._sent_changed = asyncio.Condition()
+        self._answering = asyncio.Event()
+        self._answering.set()
         self._server: _TokenCheckingServer | None = None
         self.endpoint: str | None = None
 
@@ -230,6 +232,14 @@ class PuppetService:
         for queue in list(self._streams):
             queue.put_nowait(None)
         await asyncio.sleep(0)
+
+    def stall(self) -> None:
+        """Stop answering calls and delivering events, like a frozen service or a half-open link."""
+        self._answering.clear()
+
+    def resume(self) -> None:
+        """Answer again after ``stall``."""
+        self._answering.set()
 
     @property
     def connected_streams(self) -> int:
@@ -464,10 +474,10 @@ class PuppetService:
         )
         return routes
 
-    @staticmethod
-    def _unary(rpc: Rpc) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
+    def _unary(self, rpc: Rpc) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
         async def handle(stream: Stream[Any, Any]) -> None:
             request = await stream.recv_message()
+            await self._answering.wait()
             try:
                 reply = await rpc(request)
             except SimulatorError as exc:
@@ -488,6 +498,7 @@ class PuppetService:
         self._streams.add(queue)
         try:
             while (event := await queue.get()) is not None:
+                await self._answering.wait()
                 await stream.send_message(event)
         finally:
             self._streams.discard(queue)

@@ -127,10 +127,19 @@ class _Session:
     scheduler: AsyncIOScheduler
     queue: asyncio.Queue[tuple[str, Any] | None] = field(default_factory=asyncio.Queue)
     rooms: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    lookups: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    stream: asyncio.Task[None] | None = None
+    lost_reason: str | None = None
 
 
 class WeChatAdapter:
-    """ChatAdapter for WeChat through a wechaty puppet service (plain-text gRPC)."""
+    """ChatAdapter for WeChat through a wechaty puppet service (plain-text gRPC).
+
+    One adapter runs once (``run`` until ``stop``) and one per process:
+    python-wechaty's Contact/Room pools are process-wide and are reset on
+    every (re)connect.
+    """
 
     platform: Platform = "wechat"
 
@@ -142,22 +151,25 @@ class WeChatAdapter:
         cache_dir: Path | None = None,
         reconnect_delay: float = 2.0,
         max_reconnect_delay: float = 60.0,
+        probe_interval: float = 30.0,
+        probe_timeout: float = 10.0,
     ) -> None:
         if not endpoint or ":" not in endpoint:
             raise AdapterError(f'WeChat puppet endpoint "{endpoint}" is not host:port')
         if not token:
             raise AdapterError("WeChat puppet service token is empty")
-        if reconnect_delay <= 0:
-            raise AdapterError(f"reconnect_delay must be positive, got {reconnect_delay}")
+        if min(reconnect_delay, probe_interval, probe_timeout) <= 0:
+            raise AdapterError("reconnect_delay, probe_interval and probe_timeout must be > 0")
         compat.register_secret(token)
         self._endpoint = endpoint
         self._token = token
         self._cache_dir = cache_dir
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max(max_reconnect_delay, reconnect_delay)
+        self._probe_interval = probe_interval
+        self._probe_timeout = probe_timeout
         self._sink: EventSink | None = None
         self._session: _Session | None = None
-        self._stream_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._running = False
         self._connected = False
@@ -175,11 +187,15 @@ class WeChatAdapter:
     # ---- lifecycle -------------------------------------------------------
 
     async def run(self, sink: EventSink) -> None:
-        """Connect, emit events to ``sink`` and reconnect after drops until ``stop``."""
+        """Connect, emit events to ``sink`` and reconnect after drops until ``stop``.
+
+        Raises AdapterError when the service rejects the token: retrying
+        cannot fix that. Unreachable services are retried with a back-off
+        from ``reconnect_delay`` doubling up to ``max_reconnect_delay``.
+        """
         if self._running:
             raise AdapterError("WeChatAdapter.run() is already running")
         self._running, self._sink = True, sink
-        self._stopping.clear()
         delay = self._reconnect_delay
         try:
             while not self._stopping.is_set():
@@ -208,8 +224,8 @@ class WeChatAdapter:
     async def stop(self) -> None:
         """Close the connection; ``run`` returns soon after."""
         self._stopping.set()
-        if self._stream_task is not None:
-            self._stream_task.cancel()
+        if self._session is not None and self._session.stream is not None:
+            self._session.stream.cancel()
 
     async def _run_session(self) -> str:
         """Run one connection until its event stream ends; return why it ended."""
@@ -219,13 +235,13 @@ class WeChatAdapter:
         session = await self._new_session()
         self._session = session
         worker = asyncio.create_task(self._drain(session), name="wechat-events")
-        self._stream_task = asyncio.create_task(session.puppet.start(), name="wechat-stream")
+        stream = session.stream = asyncio.create_task(session.puppet.start(), name="wechat-stream")
+        watchdog = asyncio.create_task(self._watch(session), name="wechat-watchdog")
         try:
-            await asyncio.wait({self._stream_task})
-            task = self._stream_task
-            if task.cancelled():
-                return "stopped"
-            error = task.exception()
+            await asyncio.wait({stream})
+            if stream.cancelled():
+                return session.lost_reason or "stopped"
+            error = stream.exception()
             if error is None:
                 return "the puppet service closed the event stream"
             if isinstance(error, compat.GRPCError):
@@ -238,8 +254,28 @@ class WeChatAdapter:
                 log.error("unexpected error on the WeChat event stream", exc_info=error)
             return f"{type(error).__name__}: {error}"
         finally:
-            self._stream_task.cancel()
+            watchdog.cancel()
+            stream.cancel()
             await self._close_session(session, worker)
+
+    async def _watch(self, session: _Session) -> None:
+        """Cancel the stream when the service stops answering Ding.
+
+        python-wechaty sets no deadline anywhere: on a half-open TCP
+        connection (NAT timeout, a frozen service) its event stream and every
+        call would wait forever and the bot would record nothing, silently.
+        """
+        while True:
+            await asyncio.sleep(self._probe_interval)
+            if session.puppet._puppet_stub is None:
+                continue  # still resolving the endpoint
+            try:
+                await asyncio.wait_for(session.puppet.ding("jianfu-probe"), self._probe_timeout)
+            except Exception as exc:
+                session.lost_reason = f"the puppet service stopped answering ({exc!r})"
+                assert session.stream is not None
+                session.stream.cancel()
+                return
 
     async def _new_session(self) -> _Session:
         options = compat.PuppetOptions()
@@ -289,7 +325,7 @@ class WeChatAdapter:
             log.warning("dropped WeChat events still queued after %.0fs", _DRAIN_TIMEOUT)
         puppet = session.puppet
         try:
-            await asyncio.wait_for(puppet.stop(), 2.0)
+            await asyncio.wait_for(puppet.stop(), self._probe_timeout)
         except Exception as exc:  # the connection is usually gone already
             log.debug("puppet stop() after disconnect failed: %r", exc)
         finally:
@@ -386,6 +422,8 @@ class WeChatAdapter:
 
     async def _on_room_join(self, session: _Session, payload: Any) -> None:
         session.rooms.pop(payload.room_id, None)
+        for user_id in payload.invited_ids:
+            session.names.pop(user_id, None)  # a newcomer may have been looked up and failed
         at = payload_time(payload.timestamp or 0)
         for user_id in payload.invited_ids:
             name = await self._name(session, user_id)
@@ -413,14 +451,19 @@ class WeChatAdapter:
         )
 
     async def _name(self, session: _Session, contact_id: str) -> str:
-        """Display name of a contact, or its id when the puppet cannot say."""
+        """Display name of a contact, or its id when the puppet cannot say (cached per session)."""
+        if contact_id in session.names:
+            return session.names[contact_id]
         contact = session.bot.Contact.load(contact_id)
         try:
-            await contact.ready()
+            async with session.lookups:
+                await contact.ready()
+            name = str(contact.name or contact_id)
         except Exception as exc:
             log.warning("no contact payload for %s: %r", contact_id, exc)
-            return contact_id
-        return str(contact.name or contact_id)
+            name = contact_id
+        session.names[contact_id] = name
+        return name
 
     async def _room(self, session: _Session, room_id: str) -> Any:
         if room_id not in session.rooms:
