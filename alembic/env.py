@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from alembic import context
 from sqlalchemy import Connection
 
+from alembic import context
 from metrics.db import make_engine, sync_url
 from metrics.models import Base
 

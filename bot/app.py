@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notices, store
@@ -157,7 +157,12 @@ class JianfuBot:
         async with self.engine.begin() as conn:
             await store.set_group_state(conn, gid, "pending", announced_at=self.clock())
             await store.audit(
-                conn, at=self.clock(), platform=platform, group_id=gid, action="announce", outcome="ok"
+                conn,
+                at=self.clock(),
+                platform=platform,
+                group_id=gid,
+                action="announce",
+                outcome="ok",
             )
 
     async def _group(self, platform: str, group_ext: str, name: str | None) -> tuple[int, str]:
@@ -187,7 +192,9 @@ class JianfuBot:
         me = self.self_ids.get(info.platform)
         return [m for m in info.members if m.user_id != me]
 
-    def _is_authorised(self, platform: str, user_id: str, role: str | None, owner: str | None) -> bool:
+    def _is_authorised(
+        self, platform: str, user_id: str, role: str | None, owner: str | None
+    ) -> bool:
         return user_id == owner or role in ("owner", "admin") or (platform, user_id) in self._admins
 
     async def _on_invitation(self, event: GroupInvitation) -> None:
@@ -265,7 +272,9 @@ class JianfuBot:
                 msg_type=event.msg_type,
                 length=len(event.text),
                 mention_all=ann.mention_all,
-                mention_ids=tuple(m for m in event.mentions if m != self.self_ids.get(event.platform)),
+                mention_ids=tuple(
+                    m for m in event.mentions if m != self.self_ids.get(event.platform)
+                ),
                 labels=ann.labels,
                 is_demand=ann.is_demand,
                 is_ack=ann.is_ack,
@@ -374,7 +383,7 @@ class JianfuBot:
                 )
             elif cmd.name == "report_groups" and cmd.argument is not None:
                 await conn.execute(
-                    Person.__table__.update()
+                    update(Person)
                     .where(Person.id == ident.person_id)
                     .values(self_reported_groups=cmd.argument, self_reported_at=now)
                 )
@@ -411,4 +420,3 @@ class JianfuBot:
         if adapter is None:
             raise AdapterError(f"no {ref.platform} adapter is running for {ref}")
         await adapter.send_private_text(ref.user_id, text)
-

@@ -132,17 +132,27 @@ def migrate(config_path: Path | None, db_url: str | None) -> None:
     from metrics.db import safe_url
 
     config = _load(config_path)
-    url = config.database_url if not db_url else (db_url if "://" in db_url else f"sqlite:///{db_url}")
+    url = (
+        config.database_url
+        if not db_url
+        else (db_url if "://" in db_url else f"sqlite:///{db_url}")
+    )
     do_migrate(url)
     click.echo(f"数据库已是最新结构：{safe_url(url)}")
 
 
 @main.command()
-@click.option("--week", default=None, help="ISO week, e.g. 2026-W47. Default: the latest week with data.")
-@click.option("--unit", default=None, help="Unit name as in the roster. Default: all units together.")
+@click.option(
+    "--week", default=None, help="ISO week, e.g. 2026-W47. Default: the latest week with data."
+)
+@click.option(
+    "--unit", default=None, help="Unit name as in the roster. Default: all units together."
+)
 @CONFIG_OPTION
 @DB_OPTION
-def digest(week: str | None, unit: str | None, config_path: Path | None, db_url: str | None) -> None:
+def digest(
+    week: str | None, unit: str | None, config_path: Path | None, db_url: str | None
+) -> None:
     """Print a unit's weekly digest from the database.
 
     \b
@@ -215,19 +225,25 @@ def classify(jsonl_path: Path, config_path: Path | None) -> None:
 
     config = _load(config_path)
     annotator = Annotator(config.schedule)
-    out = click.get_text_stream("stdout")
     for n, obj in _jsonl(jsonl_path):
         try:
             ts = datetime.fromisoformat(str(obj["ts"]))
             text = str(obj["text"])
         except (KeyError, ValueError) as e:
-            raise click.ClickException(f"{jsonl_path} line {n}: needs ts (ISO 8601) and text ({e})") from None
+            raise click.ClickException(
+                f"{jsonl_path} line {n}: needs ts (ISO 8601) and text ({e})"
+            ) from None
         if ts.tzinfo is None:
             raise click.ClickException(f"{jsonl_path} line {n}: ts {obj['ts']} has no UTC offset")
         ann = annotator.annotate(text, ts, bool(obj.get("mention_all", False)))
         deadline = ann.deadline.astimezone(ts.tzinfo).isoformat() if ann.deadline else None
-        record = {"id": obj.get("id"), "labels": list(ann.labels), "deadline": deadline, "band": ann.band}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        record = {
+            "id": obj.get("id"),
+            "labels": list(ann.labels),
+            "deadline": deadline,
+            "band": ann.band,
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ class Ref:
     def parse(cls, text: str, where: str) -> Ref:
         platform, sep, user_id = str(text).partition(":")
         if not sep or platform not in ("wechat", "qq") or not user_id:
-            raise ConfigError(f'{where}: "{text}" is not platform:id (e.g. "wechat:wxid_abc", "qq:123")')
+            raise ConfigError(
+                f'{where}: "{text}" is not platform:id (e.g. "wechat:wxid_abc", "qq:123")'
+            )
         return cls(platform, user_id)  # type: ignore[arg-type]
 
     def __str__(self) -> str:

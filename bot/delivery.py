@@ -86,7 +86,9 @@ def _claim(conn: Connection, unit: str, week: str, ref: Ref, body: str, now: dat
     return retried is not None
 
 
-def _finish(conn: Connection, unit: str, week: str, ref: Ref, status: str, now: datetime, error: str | None) -> None:
+def _finish(
+    conn: Connection, unit: str, week: str, ref: Ref, status: str, now: datetime, error: str | None
+) -> None:
     conn.execute(
         update(Digest)
         .where(
@@ -112,17 +114,17 @@ async def deliver_week(
 ) -> list[Delivery]:
     """Render and send every unit's digest for ``week`` to its heads, once each."""
     async with engine.connect() as conn:
-        targets = await conn.run_sync(lambda c: recipients(c, config))
+        targets = await conn.run_sync(recipients, config)
     results: list[Delivery] = []
     for unit, refs in sorted(targets.items()):
         schedule = config.schedule_for(unit)
         async with engine.connect() as conn:
-            data = await conn.run_sync(lambda c: build_digest(c, week, schedule, unit))
+            data = await conn.run_sync(build_digest, week, schedule, unit)
         body = render_digest(data, config.digest.top_n)
         save_digest(config.digest.out_dir, unit, week, body)
         for ref in refs:
             async with engine.begin() as conn:
-                claimed = await conn.run_sync(lambda c: _claim(c, unit, week, ref, body, now))
+                claimed = await conn.run_sync(_claim, unit, week, ref, body, now)
             if not claimed:
                 results.append(Delivery(unit, week, ref, "skipped", body))
                 continue
@@ -133,7 +135,7 @@ async def deliver_week(
                 status, error = "failed", f"{type(e).__name__}: {e}"
                 log.warning("digest for %s %s to %s failed: %s", unit, week, ref, error)
             async with engine.begin() as conn:
-                await conn.run_sync(lambda c: _finish(c, unit, week, ref, status, now, error))
+                await conn.run_sync(_finish, unit, week, ref, status, now, error)
             results.append(Delivery(unit, week, ref, status, body))
     return results
 
@@ -142,9 +144,9 @@ async def sent_digests(engine: AsyncEngine, week: str) -> list[tuple[str, str, s
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(Digest.unit, Digest.recipient_platform, Digest.recipient_id, Digest.status).where(
-                    Digest.week == week
-                )
+                select(
+                    Digest.unit, Digest.recipient_platform, Digest.recipient_id, Digest.status
+                ).where(Digest.week == week)
             )
         ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(r.unit, r.recipient_platform, r.recipient_id, r.status) for r in rows]

@@ -147,7 +147,8 @@ class ChatAdapter(Protocol):
     failure. Implementations must not import anything from ``metrics``.
     """
 
-    platform: Platform
+    @property
+    def platform(self) -> Platform: ...
 
     async def run(self, sink: EventSink) -> None: ...
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -87,10 +88,8 @@ class Recorder:
     async def run(self) -> None:
         """Flush periodically until ``close``."""
         while not self._closed.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), timeout=self._flush_seconds)
-            except TimeoutError:
-                pass
             try:
                 await self.flush()
             except Exception:
@@ -171,11 +170,14 @@ class Recorder:
             for iid in dict.fromkeys(mentions[(row.platform, row.platform_msg_id)])
         ]
         if mention_rows:
-            await conn.execute(MessageMention.__table__.insert(), mention_rows)
+            await conn.execute(insert(MessageMention), mention_rows)
         for gid, at in last_at.items():
             await conn.execute(
                 update(Group)
-                .where(Group.id == gid, (Group.last_message_at.is_(None)) | (Group.last_message_at < at))
+                .where(
+                    Group.id == gid,
+                    (Group.last_message_at.is_(None)) | (Group.last_message_at < at),
+                )
                 .values(last_message_at=at)
             )
         return len(new)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from bot.config import Config, ConfigError
 from metrics.models import Identity, Person
@@ -92,11 +92,13 @@ def parse_roster(path: Path) -> list[RosterEntry]:
             raise ConfigError(f"{path}: header must have {', '.join(COLUMNS)}; missing {missing}")
         entries = [_entry(r, f"{path} line {i + 2}") for i, r in enumerate(reader)]
     seen: dict[tuple[str, str], str] = {}
-    for e in entries:
-        for ident in e.identities():
+    for entry in entries:
+        for ident in entry.identities():
             if ident in seen:
-                raise ConfigError(f"{path}: {ident[0]}:{ident[1]} is listed for both {seen[ident]} and {e.name}")
-            seen[ident] = e.name
+                raise ConfigError(
+                    f"{path}: {ident[0]}:{ident[1]} is listed for both {seen[ident]} and {entry.name}"
+                )
+            seen[ident] = entry.name
     return entries
 
 
@@ -105,7 +107,17 @@ def write_roster(path: Path, entries: Iterable[RosterEntry]) -> None:
         w = csv.writer(f)
         w.writerow(COLUMNS)
         for e in entries:
-            w.writerow([e.name, e.unit, e.department, e.title, e.wechat_id, e.qq_id, "yes" if e.is_head else "no"])
+            w.writerow(
+                [
+                    e.name,
+                    e.unit,
+                    e.department,
+                    e.title,
+                    e.wechat_id,
+                    e.qq_id,
+                    "yes" if e.is_head else "no",
+                ]
+            )
 
 
 def config_entries(config: Config) -> list[RosterEntry]:
@@ -136,7 +148,13 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
     for e in entries:
         idents = e.identities()
         existing = conn.execute(
-            select(Identity.id, Identity.platform, Identity.external_id, Identity.person_id, Person.source)
+            select(
+                Identity.id,
+                Identity.platform,
+                Identity.external_id,
+                Identity.person_id,
+                Person.source,
+            )
             .join(Person, Person.id == Identity.person_id)
             .where(Identity.platform.in_([p for p, _ in idents]))
             .where(Identity.external_id.in_([x for _, x in idents]))
@@ -152,7 +170,7 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
         }
         if roster_person is None:
             roster_person = conn.execute(
-                Person.__table__.insert().values(name=e.name, opted_out=False, **values).returning(Person.id)
+                insert(Person).values(name=e.name, opted_out=False, **values).returning(Person.id)
             ).scalar_one()
         else:
             conn.execute(update(Person).where(Person.id == roster_person).values(**values))
@@ -162,10 +180,13 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
                 .values(name=e.name)
             )
         for platform, external_id in idents:
-            row = next((r for r in existing if (r.platform, r.external_id) == (platform, external_id)), None)
+            row = next(
+                (r for r in existing if (r.platform, r.external_id) == (platform, external_id)),
+                None,
+            )
             if row is None:
                 conn.execute(
-                    Identity.__table__.insert().values(
+                    insert(Identity).values(
                         platform=platform,
                         external_id=external_id,
                         display_name=e.name,
@@ -175,7 +196,9 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
                 )
             elif row.person_id != roster_person:
                 old = row.person_id
-                conn.execute(update(Identity).where(Identity.id == row.id).values(person_id=roster_person))
+                conn.execute(
+                    update(Identity).where(Identity.id == row.id).values(person_id=roster_person)
+                )
                 _carry_opt_out(conn, old, roster_person)
         written += 1
     return written
@@ -185,4 +208,6 @@ def _carry_opt_out(conn: Connection, old: int, new: int) -> None:
     """An opt-out given on one platform holds for the merged person too."""
     opted = conn.execute(select(Person.opted_out).where(Person.id == old)).scalar_one()
     if opted:
-        conn.execute(update(Person).where(Person.id == new).values(opted_out=True, name="已退出成员"))
+        conn.execute(
+            update(Person).where(Person.id == new).values(opted_out=True, name="已退出成员")
+        )

@@ -89,7 +89,10 @@ class DigestScheduler:
             # Down at the scheduled time, or just started after it: send what is
             # missing now. Already-sent digests are skipped by delivery.
             self.scheduler.add_job(
-                self.run_once, args=[prev], id="digest-catch-up", next_run_time=datetime.now(prev.tzinfo)
+                self.run_once,
+                args=[prev],
+                id="digest-catch-up",
+                next_run_time=datetime.now(prev.tzinfo),
             )
         self.scheduler.start()
 

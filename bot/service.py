@@ -51,7 +51,9 @@ def build_adapters(config: Config, cache_dir: Path) -> dict[str, ChatAdapter]:
             send_rate_per_second=config.qq.send_rate_per_second,
         )
     if not adapters:
-        raise ConfigError("no platform is enabled: set [wechat] enabled = true and/or [qq] enabled = true")
+        raise ConfigError(
+            "no platform is enabled: set [wechat] enabled = true and/or [qq] enabled = true"
+        )
     return adapters
 
 
@@ -103,7 +105,9 @@ async def run_service(config: Config) -> None:
             loop.add_signal_handler(sig, stop.set)
     await scheduler.start()
     runner = asyncio.create_task(bot.run())
-    await asyncio.wait([runner, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [runner, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     scheduler.shutdown()
     await bot.stop()
     runner.cancel()

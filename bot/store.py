@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.events import Member
@@ -49,14 +49,14 @@ async def resolve_identity(
         return IdentityRef(row.id, row.person_id, row.opted_out)
     person_id = (
         await conn.execute(
-            Person.__table__.insert()
+            insert(Person)
             .values(name=name or external_id, source="auto", is_head=False, opted_out=False)
             .returning(Person.id)
         )
     ).scalar_one()
     identity_id = (
         await conn.execute(
-            Identity.__table__.insert()
+            insert(Identity)
             .values(
                 platform=platform,
                 external_id=external_id,
@@ -91,7 +91,7 @@ async def upsert_group(
     if row is None:
         gid = (
             await conn.execute(
-                Group.__table__.insert()
+                insert(Group)
                 .values(
                     platform=platform,
                     external_id=external_id,
@@ -117,7 +117,9 @@ async def upsert_group(
     return row.id, row.state, False
 
 
-async def set_group_state(conn: AsyncConnection, group_id: int, state: str, **values: object) -> None:
+async def set_group_state(
+    conn: AsyncConnection, group_id: int, state: str, **values: object
+) -> None:
     await conn.execute(update(Group).where(Group.id == group_id).values(state=state, **values))
 
 
@@ -138,7 +140,7 @@ async def open_membership(
     ).first()
     if current is None:
         await conn.execute(
-            Membership.__table__.insert().values(
+            insert(Membership).values(
                 group_id=group_id, identity_id=ident.identity_id, role=role, joined_at=at
             )
         )
@@ -195,7 +197,9 @@ async def opt_out(conn: AsyncConnection, person_id: int, at: datetime) -> None:
         .where(AuditEvent.actor_identity_id.in_(identity_ids))
         .values(actor_identity_id=None)
     )
-    await conn.execute(update(Identity).where(Identity.person_id == person_id).values(display_name=""))
+    await conn.execute(
+        update(Identity).where(Identity.person_id == person_id).values(display_name="")
+    )
     await conn.execute(
         update(Person)
         .where(Person.id == person_id)
@@ -229,7 +233,7 @@ async def audit(
     detail: str = "",
 ) -> None:
     await conn.execute(
-        AuditEvent.__table__.insert().values(
+        insert(AuditEvent).values(
             at=at,
             platform=platform,
             group_id=group_id,

@@ -10,10 +10,14 @@ from metrics.calendar import WorkSchedule, iso_week
 from metrics.queries import person_week
 
 
-def personal_summary(conn: Connection, person_id: int, now: datetime, schedule: WorkSchedule) -> str:
+def personal_summary(
+    conn: Connection, person_id: int, now: datetime, schedule: WorkSchedule
+) -> str:
     """Only this person's figures; nothing about anyone else."""
     week = iso_week(now, schedule.timezone)
-    mine = next((p for p in person_week(conn, week, schedule.timezone) if p.person_id == person_id), None)
+    mine = next(
+        (p for p in person_week(conn, week, schedule.timezone) if p.person_id == person_id), None
+    )
     year, wk = week.split("-W")
     head = f"您本周（{year}年第{int(wk)}周，截至目前）的工作群负担："
     if mine is None:
@@ -26,5 +30,7 @@ def personal_summary(conn: Connection, person_id: int, now: datetime, schedule: 
         f"· 群内提出的要求 {mine.demands} 条，其中非工作时间 {mine.demands_off_hours} 条",
     ]
     if mine.self_reported_groups is not None:
-        lines.append(f"· 您自报共在 {mine.self_reported_groups} 个工作群（助手统计到 {mine.groups} 个）")
+        lines.append(
+            f"· 您自报共在 {mine.self_reported_groups} 个工作群（助手统计到 {mine.groups} 个）"
+        )
     return "\n".join(lines)

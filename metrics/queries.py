@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from sqlalchemy import Connection, bindparam, text
 
 from metrics.calendar import week_bounds
@@ -85,9 +86,7 @@ ORDER BY pings DESC, received_off DESC, groups DESC, p.id
 """
 
 
-def person_week(
-    conn: Connection, week: str, tz: str, unit: str | None = None
-) -> list[PersonWeek]:
+def person_week(conn: Connection, week: str, tz: str, unit: str | None = None) -> list[PersonWeek]:
     """Every non-opted-out person in a monitored group that week (optionally one unit's)."""
     start, end = week_bounds(week, tz)
     stmt = text(_PERSON_WEEK).bindparams(

@@ -63,19 +63,29 @@ class Harness:
 
     async def settle(self, count_sql: str, expected: int, **params: Any) -> None:
         """Wait until a count query reaches ``expected`` (events are processed asynchronously)."""
+
         async def reached() -> bool:
             return bool(await self.scalar(count_sql, **params) >= expected)
 
         await self.wait(reached, f"{count_sql} to reach {expected}")
 
-    async def wechat_say(self, room: str, talker: str, text_: str, at: datetime,
-                         mentions: tuple[str, ...] = (), mention_all: bool = False) -> str:
+    async def wechat_say(
+        self,
+        room: str,
+        talker: str,
+        text_: str,
+        at: datetime,
+        mentions: tuple[str, ...] = (),
+        mention_all: bool = False,
+    ) -> str:
         return await self.puppet.post_room_message(
             room, talker, text_, mention_ids=mentions, mention_all=mention_all, at=at
         )
 
     async def wait_group_reply(self, room: str, needle: str) -> str:
-        sent = await self.puppet.wait_sent(lambda s: s.conversation_id == room and needle in s.text, 10)
+        sent = await self.puppet.wait_sent(
+            lambda s: s.conversation_id == room and needle in s.text, 10
+        )
         return sent.text
 
 
@@ -125,8 +135,9 @@ async def running_bot(
         apply(config, list(roster), db_url, clock())
     engine = make_async_engine(db_url)
     adapters: dict[str, ChatAdapter] = {
-        "wechat": WeChatAdapter(endpoint, "test-token-123", cache_dir=tmp_path / ".wechaty",
-                                reconnect_delay=0.2)
+        "wechat": WeChatAdapter(
+            endpoint, "test-token-123", cache_dir=tmp_path / ".wechaty", reconnect_delay=0.2
+        )
     }
     peer = None
     qq: OneBotAdapter | None = None

@@ -1,7 +1,6 @@
 """Tests for linking acknowledgements to demands and for delay statistics."""
 
 # House style puts the expected value first in asserts; ruff reads that as Yoda.
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Tests for the Chinese working calendar and its schedule configuration."""
 
 # House style puts the expected value first in asserts; ruff reads that as Yoda.
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Tests for group hygiene checks: dormant, overlapping and over-cap groups."""
 
 # House style puts the expected value first in asserts; ruff reads that as Yoda.
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from bot.roster import RosterEntry
 from metrics.calendar import DEFAULT_SCHEDULE
 from metrics.db import make_engine, sqlite_path
@@ -51,10 +52,31 @@ async def consent_both(h, clock: Clock) -> None:  # type: ignore[no-untyped-def]
 SCENARIO = [
     # (room, talker, text, local time, mentions, mention_all)
     ("roomA@chatroom", "wx_o", "本周例会周三召开", sh(2025, 9, 22, 10), (), True),  # work
-    ("roomA@chatroom", "wx_o", "请今晚报送台账", sh(2025, 9, 22, 21, 30), ("wx_x",), False),  # evening
-    ("roomB@chatroom", "wx_y", "紧急：明早8点前上报水位", sh(2025, 9, 23, 23, 10), (), True),  # night
+    (
+        "roomA@chatroom",
+        "wx_o",
+        "请今晚报送台账",
+        sh(2025, 9, 22, 21, 30),
+        ("wx_x",),
+        False,
+    ),  # evening
+    (
+        "roomB@chatroom",
+        "wx_y",
+        "紧急：明早8点前上报水位",
+        sh(2025, 9, 23, 23, 10),
+        (),
+        True,
+    ),  # night
     ("roomA@chatroom", "wx_y", "周末值班安排已发群文件", sh(2025, 9, 27, 10), (), False),  # weekend
-    ("roomA@chatroom", "wx_o", "请确认值班表", sh(2025, 9, 28, 10), ("wx_y",), False),  # 调休 workday
+    (
+        "roomA@chatroom",
+        "wx_o",
+        "请确认值班表",
+        sh(2025, 9, 28, 10),
+        ("wx_y",),
+        False,
+    ),  # 调休 workday
     ("roomB@chatroom", "wx_z", "收到", sh(2025, 9, 28, 12, 30), (), False),  # lunch
     ("roomA@chatroom", "wx_o", "节日期间请保持通讯畅通", sh(2025, 10, 1, 10), (), True),  # holiday
     ("roomA@chatroom", "wx_x", "收到", sh(2025, 10, 1, 10, 5), (), False),  # holiday
@@ -74,7 +96,13 @@ def figures(db_url: str, week: str) -> dict[str, tuple[int, int, int, int, int]]
         rows = person_week(conn, week, "Asia/Shanghai")
     engine.dispose()
     return {
-        r.name: (r.groups, r.received, r.received_off_hours, r.pings_off_hours, r.pings_all_off_hours)
+        r.name: (
+            r.groups,
+            r.received,
+            r.received_off_hours,
+            r.pings_off_hours,
+            r.pings_all_off_hours,
+        )
         for r in rows
     }
 
@@ -128,8 +156,10 @@ async def test_nothing_recorded_before_consent(db_url: str, tmp_path: Path, cloc
         await h.settle("SELECT COUNT(*) FROM messages", 1)
         assert [("ack_reply",)] == [tuple(r) for r in await h.rows("SELECT labels FROM messages")]
         assert 1 == await h.scalar("SELECT COUNT(*) FROM messages")
-        assert 0 == await h.scalar("SELECT COUNT(*) FROM messages WHERE group_id = "
-                                   "(SELECT id FROM groups WHERE external_id = 'roomB@chatroom')")
+        assert 0 == await h.scalar(
+            "SELECT COUNT(*) FROM messages WHERE group_id = "
+            "(SELECT id FROM groups WHERE external_id = 'roomB@chatroom')"
+        )
 
 
 async def test_non_admin_cannot_consent_or_stop(db_url: str, tmp_path: Path, clock: Clock) -> None:
@@ -138,16 +168,20 @@ async def test_non_admin_cannot_consent_or_stop(db_url: str, tmp_path: Path, clo
         await h.wechat_say("roomA@chatroom", "wx_x", "同意记录", sh(2025, 9, 21, 20))
         assert "只有群主或授权管理员" in await h.wait_group_reply("roomA@chatroom", "抱歉")
         assert "pending" == await h.scalar(
-            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'")
+            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
+        )
         await h.wechat_say("roomA@chatroom", "wx_o", "同意记录", sh(2025, 9, 21, 20, 1))
         await h.settle("SELECT COUNT(*) FROM groups WHERE state = 'active'", 1)
         await h.wechat_say("roomA@chatroom", "wx_x", "停止记录", sh(2025, 9, 21, 20, 2))
         await h.settle("SELECT COUNT(*) FROM audit_events WHERE outcome = 'refused'", 2)
         assert "active" == await h.scalar(
-            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'")
+            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
+        )
         assert [("consent", "refused"), ("consent", "ok"), ("stop", "refused")] == [
-            tuple(r) for r in await h.rows(
-                "SELECT action, outcome FROM audit_events WHERE action IN ('consent', 'stop') ORDER BY id")
+            tuple(r)
+            for r in await h.rows(
+                "SELECT action, outcome FROM audit_events WHERE action IN ('consent', 'stop') ORDER BY id"
+            )
         ]
         assert "roomA@chatroom" not in h.puppet.left_rooms
 
@@ -163,7 +197,8 @@ async def test_config_admin_may_consent_and_owner_stop_makes_bot_leave(
         await h.wait(lambda: "roomA@chatroom" in h.puppet.left_rooms, "the bot to leave")
         await h.wechat_say("roomA@chatroom", "wx_o", "还在吗", sh(2025, 9, 22, 9, 5))
         assert "stopped" == await h.scalar(
-            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'")
+            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
+        )
         assert 0 == await h.scalar("SELECT COUNT(*) FROM messages")
 
 
@@ -182,8 +217,12 @@ async def test_opt_out_removes_past_rows_and_keeps_anonymous_counts(
         await h.settle("SELECT COUNT(*) FROM messages", 3)
         x_ids = "(SELECT id FROM identities WHERE external_id = 'wx_x')"
         assert 0 == await h.scalar(f"SELECT COUNT(*) FROM memberships WHERE identity_id IN {x_ids}")
-        assert 0 == await h.scalar(f"SELECT COUNT(*) FROM message_mentions WHERE identity_id IN {x_ids}")
-        assert 0 == await h.scalar(f"SELECT COUNT(*) FROM messages WHERE sender_identity_id IN {x_ids}")
+        assert 0 == await h.scalar(
+            f"SELECT COUNT(*) FROM message_mentions WHERE identity_id IN {x_ids}"
+        )
+        assert 0 == await h.scalar(
+            f"SELECT COUNT(*) FROM messages WHERE sender_identity_id IN {x_ids}"
+        )
         assert 2 == await h.scalar("SELECT COUNT(*) FROM messages WHERE sender_identity_id IS NULL")
         assert 0 == await h.scalar("SELECT COUNT(*) FROM messages WHERE text LIKE '%报%'")
         assert 0 == await h.scalar("SELECT COUNT(*) FROM people WHERE name = '徐干事'")
@@ -204,10 +243,11 @@ async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
         clock.now = sh(2025, 9, 29, 9)  # Monday after W39; the 08:30 run was missed
         for _restart in range(2):
             done: list[object] = []
-            sched = DigestScheduler(h.engine, h.bot.config, h.bot.send_to, clock=clock,
-                                    on_delivered=done.extend)
+            sched = DigestScheduler(
+                h.engine, h.bot.config, h.bot.send_to, clock=clock, on_delivered=done.extend
+            )
             await sched.start()
-            await h.wait(lambda: done, "catch-up delivery")
+            await h.wait(lambda done=done: done, "catch-up delivery")  # type: ignore[misc]
             sched.shutdown()
         digests = [s for s in h.puppet.sent if s.text.startswith("【减负周报】")]
         rows = await h.rows("SELECT unit, week, recipient_id, status FROM digests ORDER BY unit")

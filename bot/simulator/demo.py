@@ -18,7 +18,7 @@ from bot.adapters.wechat.adapter import WeChatAdapter
 from bot.app import JianfuBot
 from bot.config import Config, DigestConfig
 from bot.delivery import Delivery
-from bot.events import BotError, Connected, Event
+from bot.events import BotError, ChatAdapter, Connected, Event
 from bot.roster import RosterEntry, write_roster
 from bot.scheduler import DigestScheduler
 from bot.service import load_people, unit_lookup
@@ -106,8 +106,15 @@ class Demo:
                     [(_qq(m.qq_id), m.name, "", role.get(m.key, "member")) for m in members],
                 )
 
-    async def post(self, g: SimGroup, sender_key: str, text: str, at: datetime,
-                   mentions: tuple[str, ...] = (), mention_all: bool = False) -> None:
+    async def post(
+        self,
+        g: SimGroup,
+        sender_key: str,
+        text: str,
+        at: datetime,
+        mentions: tuple[str, ...] = (),
+        mention_all: bool = False,
+    ) -> None:
         sender = self.t.person(sender_key)
         if g.platform == "wechat":
             assert sender.wechat_id
@@ -144,10 +151,12 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
     township = build_township(seed)
     demo = Demo(township, week, out, echo)
     config = demo.config()
-    write_roster(config.roster or out / "roster.csv", [RosterEntry(**r) for r in _roster(township)])
-    echo(f"模拟乡镇：{township.name}，{len(township.people)} 名干部，{len(township.groups)} 个工作群"
-         f"（微信 {sum(g.platform == 'wechat' for g in township.groups)}，"
-         f"QQ {sum(g.platform == 'qq' for g in township.groups)}）；回放 {week}")
+    write_roster(config.roster or out / "roster.csv", _roster(township))
+    echo(
+        f"模拟乡镇：{township.name}，{len(township.people)} 名干部，{len(township.groups)} 个工作群"
+        f"（微信 {sum(g.platform == 'wechat' for g in township.groups)}，"
+        f"QQ {sum(g.platform == 'qq' for g in township.groups)}）；回放 {week}"
+    )
     await asyncio.to_thread(migrate, config.database_url)
     engine = make_async_engine(config.database_url)
     demo.build_world()
@@ -156,8 +165,12 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
     units = await unit_lookup(engine)
     wechat = WeChatAdapter(endpoint, demo.puppet.token, cache_dir=out / ".wechaty")
     qq = OneBotAdapter(host="127.0.0.1", port=0, access_token=demo.qq_token)
+    adapters: dict[str, ChatAdapter] = {"wechat": wechat, "qq": qq}
     bot = JianfuBot(
-        config, engine, {"wechat": wechat, "qq": qq}, clock=demo.clock,
+        config,
+        engine,
+        adapters,
+        clock=demo.clock,
         unit_of=lambda p, x: units.get((p, x)),
     )
     original = bot.handle
@@ -177,8 +190,10 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
         await _consent(demo, engine)
         messages = generate_week(township, demo.week_start.date(), seed)
         recorded = await _replay(demo, messages, engine)
-        echo(f"已回放 {len(messages)} 条消息（{recorded} 条来自已同意的群并被记录），"
-             f"用时 {time.monotonic() - started:.1f} 秒")
+        echo(
+            f"已回放 {len(messages)} 条消息（{recorded} 条来自已同意的群并被记录），"
+            f"用时 {time.monotonic() - started:.1f} 秒"
+        )
         # Monday 08:31 after the week: the weekly job is due; the scheduler sends it.
         demo.clock.now = week_bounds(week, TZ)[1] + timedelta(hours=8, minutes=31)
         scheduler = DigestScheduler(
@@ -199,14 +214,20 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
         await engine.dispose()
 
 
-def _roster(t: Township) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for r in roster_rows(t):
-        row: dict[str, object] = {k: r.get(k, "") or "" for k in
-                                  ("name", "unit", "department", "title", "wechat_id", "qq_id")}
-        row["is_head"] = str(r.get("is_head", "")).lower() in ("yes", "true", "1", "是")
-        rows.append(row)
-    return rows
+def _roster(t: Township) -> list[RosterEntry]:
+    """The roster an operator would keep for this township."""
+    return [
+        RosterEntry(
+            name=r["name"],
+            unit=r["unit"],
+            department=r.get("department", ""),
+            title=r.get("title", ""),
+            wechat_id=r.get("wechat_id", ""),
+            qq_id=r.get("qq_id", ""),
+            is_head=r.get("is_head", "") == "yes",
+        )
+        for r in roster_rows(t)
+    ]
 
 
 async def _consent(demo: Demo, engine: object) -> None:
@@ -223,7 +244,9 @@ async def _consent(demo: Demo, engine: object) -> None:
 
     async def active() -> bool:
         async with engine.connect() as conn:
-            n = (await conn.execute(select(func.count()).where(Group.state == "active"))).scalar_one()
+            n = (
+                await conn.execute(select(func.count()).where(Group.state == "active"))
+            ).scalar_one()
         return n >= expected
 
     await _wait_for(active, "owners' consent to be recorded")
@@ -263,9 +286,12 @@ def _print_result(demo: Demo, config: Config, t: Township) -> None:
     echo(shown.body)
     echo("━" * 24)
     sent = sum(d.status == "sent" for d in demo.delivered)
-    echo(f"共向 {len({d.unit for d in demo.delivered})} 个单位的负责人发出 {sent} 份周报；"
-         f"文本已保存在 {config.digest.out_dir / demo.week}/")
+    echo(
+        f"共向 {len({d.unit for d in demo.delivered})} 个单位的负责人发出 {sent} 份周报；"
+        f"文本已保存在 {config.digest.out_dir / demo.week}/"
+    )
     db = config.database_url.removeprefix("sqlite:///")
-    echo(f"数据库：{db}（督查人员可直接用 SQL 查询，例如：sqlite3 {db} 'SELECT * FROM messages LIMIT 5'）")
+    echo(
+        f"数据库：{db}（督查人员可直接用 SQL 查询，例如：sqlite3 {db} 'SELECT * FROM messages LIMIT 5'）"
+    )
     echo(f"其他单位的周报：jianfu digest --week {demo.week} --unit 新河村 --db {db}")
-

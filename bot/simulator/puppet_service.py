@@ -9,10 +9,8 @@ it would talk to a Node ``PuppetServer``.
 
 Protocol facts mirrored here (checked against the installed client sources):
 
-* The client sends the token as the HTTP/2 ``:authority``; grpclib hides that
-  header from handlers, so token checking happens where the headers are still
-  visible (``_TokenCheckingHandler.accept``) and a wrong token gets gRPC status
-  UNAUTHENTICATED on every call.
+* The client sends the token as the HTTP/2 ``:authority``; a wrong token gets
+  gRPC status UNAUTHENTICATED on every call (see ``puppet_grpc``).
 * Start-up is ``Stop``, ``Start``, then the ``Event`` server stream. Like the
   Node server, a logged-in puppet sends a ``login`` event as soon as a stream
   opens. Events posted while no stream is open are kept and replayed after
@@ -32,10 +30,9 @@ Protocol facts mirrored here (checked against the installed client sources):
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,12 +40,11 @@ from typing import Any
 from grpclib.const import Cardinality, Status
 from grpclib.const import Handler as RouteHandler
 from grpclib.exceptions import GRPCError
-from grpclib.protocol import H2Protocol
-from grpclib.server import Handler as _GrpclibHandler
-from grpclib.server import Server, Stream
+from grpclib.server import Stream
 from wechaty_grpc.wechaty import puppet as pb
 
 from bot.events import BotError
+from bot.simulator.puppet_grpc import TokenCheckingServer
 
 MENTION_ALL_ID = "notify@all"
 MENTION_ALL_TEXT = "@所有人"
@@ -96,84 +92,6 @@ def _epoch_ms(at: datetime | None) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class _TokenCheckingHandler(_GrpclibHandler):
-    """grpclib connection handler that answers every call UNAUTHENTICATED on a wrong token."""
-
-    def __init__(self, token: str, rejecting: dict[str, RouteHandler], *args: Any) -> None:
-        super().__init__(*args)
-        self._token = token.encode()
-        self._rejecting = rejecting
-
-    def accept(self, stream: Any, headers: Any, release_stream: Callable[[], Any]) -> None:
-        authority = dict(headers).get(":authority", "")
-        if hmac.compare_digest(str(authority).encode(), self._token):
-            super().accept(stream, headers, release_stream)
-            return
-        real = self.mapping
-        self.mapping = self._rejecting
-        try:
-            super().accept(stream, headers, release_stream)
-        finally:
-            self.mapping = real
-
-
-class _TrackedProtocol(H2Protocol):
-    """H2Protocol that remembers its transport so the simulator can cut the connection."""
-
-    transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        super().connection_made(transport)
-
-
-def _closed(protocol: _TrackedProtocol) -> bool:
-    return protocol.transport is not None and protocol.transport.is_closing()
-
-
-class _TokenCheckingServer(Server):
-    def __init__(self, handlers: Collection[Any], token: str) -> None:
-        super().__init__(handlers)
-        self._token = token
-        self.protocols: list[_TrackedProtocol] = []
-
-    def cut_connections(self) -> None:
-        """Close every client TCP connection, as a crashed service or lost network does.
-
-        grpclib's Server.close() (and asyncio's on 3.11) leaves accepted
-        connections open with their handlers cancelled, so a client's event
-        stream would wait forever instead of seeing the service go away.
-        """
-        for protocol in self.protocols:
-            if protocol.transport is not None and not _closed(protocol):
-                protocol.transport.close()
-        self.protocols.clear()
-
-    def _protocol_factory(self) -> _TrackedProtocol:
-        # grpclib 0.4's Server._protocol_factory, with our handler class.
-        self.__gc_step__()
-
-        async def reject(stream: Stream[Any, Any]) -> None:
-            raise GRPCError(Status.UNAUTHENTICATED, "invalid puppet service token")
-
-        rejecting = {path: h._replace(func=reject) for path, h in self._mapping.items()}
-        handler = _TokenCheckingHandler(
-            self._token,
-            rejecting,
-            self._mapping,
-            self._codec,
-            self._status_details_codec,
-            self.__dispatch__,
-        )
-        self._handlers.add(handler)
-        protocol = _TrackedProtocol(handler, self._config, self._h2_config)
-        self.protocols = [
-            p for p in self.protocols if p.transport is None or not p.transport.is_closing()
-        ]
-        self.protocols.append(protocol)
-        return protocol
-
-
 class PuppetService:
     """In-memory WeChat world served over the wechaty puppet gRPC protocol on 127.0.0.1."""
 
@@ -196,7 +114,7 @@ class PuppetService:
         self._sent_changed = asyncio.Condition()
         self._answering = asyncio.Event()
         self._answering.set()
-        self._server: _TokenCheckingServer | None = None
+        self._server: TokenCheckingServer | None = None
         self.endpoint: str | None = None
 
     # ---- lifecycle -------------------------------------------------------
@@ -205,7 +123,7 @@ class PuppetService:
         """Listen on ``host:port`` (port 0 = ephemeral) and return the endpoint string."""
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise SimulatorError(f"the simulator only binds to loopback, not {host!r}")
-        self._server = _TokenCheckingServer([self], self.token)
+        self._server = TokenCheckingServer([self], self.token)
         await self._server.start(host, port)
         sockets: list[Any] = list(getattr(self._server._server, "sockets", []))
         bound_port = sockets[0].getsockname()[1]

@@ -40,17 +40,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters.wechat import compat
+from bot.adapters.wechat.payloads import (
+    detect_mentions,
+    message_type_name,
+    payload_time,
+    visible_text,
+)
 from bot.events import (
     AdapterError,
     Connected,
@@ -69,53 +73,8 @@ from bot.events import (
 
 log = logging.getLogger(__name__)
 
-# Ids puppets put in mentionIdList for @所有人 (WeChat's at-user list values).
-MENTION_ALL_IDS = frozenset({"notify@all", "announcement@all"})
-_MENTION_ALL_TEXT = re.compile(r"@(?:所有人|全体成员)(?=[\s\u2005]|$)")
-
-# wechaty-puppet's TypeScript MessageType values, named like the OneBot adapter's msg_type.
-_TS_MESSAGE_TYPES = {
-    0: "unknown",
-    1: "file",
-    2: "voice",
-    3: "card",
-    4: "forward",
-    5: "sticker",
-    6: "image",
-    7: "text",
-    8: "location",
-    9: "card",
-    10: "group_note",
-    11: "transfer",
-    12: "red_envelope",
-    13: "recalled",
-    14: "link",
-    15: "video",
-    16: "post",
-}
-_TEXT_BEARING_TYPES = frozenset({"text", "group_note", "link"})
 _SEEN_IDS_KEPT = 10_000
 _DRAIN_TIMEOUT = 5.0
-
-
-def payload_time(timestamp: int | float) -> datetime:
-    """Turn a puppet timestamp (epoch ms, or seconds from some puppets) into aware UTC."""
-    if timestamp <= 0:
-        return datetime.now(UTC)
-    seconds = timestamp / 1000 if timestamp >= 100_000_000_000 else timestamp
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def message_type_name(ts_value: int) -> str:
-    """Name a wechaty-puppet TypeScript message type value (unknown values give "unknown")."""
-    return _TS_MESSAGE_TYPES.get(int(ts_value), "unknown")
-
-
-def detect_mentions(mention_ids: list[str], text: str) -> tuple[tuple[str, ...], bool]:
-    """Split a mention list into specific contact ids and whether everyone was mentioned."""
-    specific = tuple(dict.fromkeys(m for m in mention_ids if m and m not in MENTION_ALL_IDS))
-    mention_all = any(m in MENTION_ALL_IDS for m in mention_ids)
-    return specific, mention_all or bool(_MENTION_ALL_TEXT.search(text))
 
 
 @dataclass
@@ -392,10 +351,7 @@ class WeChatAdapter:
         if not talker_id or talker_id == self._self_id:
             return  # the bot's own messages are not messages from others
         msg_type = message_type_name(p.type)
-        if msg_type == "file":
-            text = p.filename or p.text
-        else:
-            text = p.text if msg_type in _TEXT_BEARING_TYPES else ""
+        text = visible_text(msg_type, p.text, p.filename)
         at = payload_time(p.timestamp)
         talker_name = await self._name(session, talker_id)
         if p.room_id:
