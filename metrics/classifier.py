@@ -19,7 +19,8 @@ from metrics.classifier_text import (
     sentence_spans,
     strip_quotes,
 )
-from metrics.deadline import find_deadlines
+from metrics.deadline import DeadlineMention, find_deadlines
+from metrics.errors import MetricsError
 
 __all__ = ["LABELS", "Classification", "classify", "mentions_everyone"]
 
@@ -92,28 +93,47 @@ _AUTOMATON: Final = _build_automaton()
 _DATA_REPLY: Final = re.compile(
     r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,14}?(?:人数|户数|数量|情况|数据|名单|多少|几)"
 )
-_CHASE: Final = re.compile(r"还有[^。!?]{0,24}?(?:没|未|还没)(?:交|报|填|发|上报|报送|提交)")
+# Implicit chases: 还有X村没交, 进度表还没报, 你们村的台账呢
+_CHASE: Final = re.compile(
+    r"(?:还有[^。!?]{0,24}?|还)(?:没|未)(?:交|报|填|发|上报|报送|提交)"
+    r"|(?:表|材料|台账|名单|数据|报表|总结)(?:呢|咋还没|怎么还没)"
+)
+# A deadline followed by an action is a demand even with no other label (下周二前完成).
+_ACTION_AFTER: Final = re.compile(
+    r"\s*(?:\([^)]{0,12}\))?\s*(?:务必|必须|要|请|全部|都|各村)?"
+    r"(?:完成|报|交|发|提交|上传|落实|整改|到位|处理|反馈|回复|填|准备|核实|排查|清理|办结)"
+)
 _TO_OFFICE: Final = re.compile(
     r"(?:报|交)(?:至|到|给|送)?[\u4e00-\u9fff]{0,6}?(?:办|站|局|所|中心|科|部|室|组)(?!法|公)"
 )
 _FOLLOW_ACCOUNT: Final = re.compile(r"关注[^,;。!?]{0,14}?(?:公众号|视频号|抖音|微博|账号)")
 _CLOCK: Final = re.compile(r"\d{1,2}(?::\d{2}|[点时])|[一二两三四五六七八九十]{1,3}点")
 _ALREADY: Final = re.compile(r"已经?")
+# 把/将 + object + a verb of handing over is an imperative (把表交一下, 将名单报镇里).
+_BA_IMPERATIVE: Final = re.compile(r"(?:把|将)[^,;。!?已]{1,16}?(?:交|报|发|上传|填|提交)")
+# Something members are asked to watch, not to film (看一下这个视频).
+_WATCHED: Final = re.compile(r"(?:看|观看|收看|学习|播放)[^,;。!?]{0,5}$")
+_CLOCK_BEFORE: Final = re.compile(r"\s*(?:前|之前|以前)")
+_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|就座)")
 _URGENT_ONLY_INFORM: Final = frozenset({"urgent", "meeting"})
 
 
 def classify(text: str, ts: datetime, mention_all: bool = False) -> Classification:
     """Label one message; ``ts`` is its aware send time, used to resolve any deadline."""
-    norm = normalise(text)
-    if not mention_all and is_ack_reply(norm):
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise MetricsError(
+            f"classify: ts {ts.isoformat()} has no time zone; pass an aware datetime"
+        )
+    body = strip_quotes(normalise(text))
+    if not mention_all and is_ack_reply(body):
         return Classification((_ACK,))
-    body = strip_quotes(norm)
     hits = _hits(body)
+    mentions = find_deadlines(body, ts)
     kinds = {hit.kind for hit in hits}
     has_directive = any(hit.kind in {P.DIRECTIVE, P.TRIGGER_STRONG} for hit in hits)
     if P.COMPLAINT in kinds and not any(h.phrase == "请" for h in hits):
         return Classification(())
-    scope = _Scope(body, hits)
+    scope = _Scope(body, hits, mentions)
     labels: set[str] = set()
     for hit in hits:
         if hit.kind in {P.TRIGGER_STRONG, P.TRIGGER_WEAK} and scope.counts(hit):
@@ -125,9 +145,11 @@ def classify(text: str, ts: datetime, mention_all: bool = False) -> Classificati
         labels.add("material_request")
     if "meeting" not in labels and _is_meeting(body, hits, scope):
         labels.add("meeting")
-    deadline = None
-    if labels - _URGENT_ONLY_INFORM or has_directive:
-        deadline = _earliest_deadline(body, ts, scope)
+    live = [m for m in mentions if not scope.is_negated(m.start) and not scope.is_question(m.start)]
+    demanded = labels - _URGENT_ONLY_INFORM or has_directive
+    if not demanded:
+        live = [m for m in live if _ACTION_AFTER.match(body, m.end)]
+    deadline = min((m.when for m in live), default=None)
     if deadline is not None:
         labels.add("deadline")
     return Classification(tuple(sorted(labels)), deadline)
@@ -153,13 +175,14 @@ def _hits(body: str) -> list[_Hit]:
 class _Scope:
     """Which clause and sentence a position is in, and what cancels triggers there."""
 
-    def __init__(self, body: str, hits: list[_Hit]) -> None:
+    def __init__(self, body: str, hits: list[_Hit], mentions: list[DeadlineMention]) -> None:
         self.body = body
         self.clauses = clause_spans(body)
         self.sentences = sentence_spans(body)
         self._clause_starts = [start for start, _ in self.clauses]
         self._sentence_starts = [start for start, _ in self.sentences]
         self.hits = hits
+        self.deadline_starts = [mention.start for mention in mentions]
 
     def clause_of(self, pos: int) -> tuple[int, int]:
         return self.clauses[max(0, bisect.bisect_right(self._clause_starts, pos) - 1)]
@@ -179,7 +202,11 @@ class _Scope:
         span = self.sentence_of(pos)
         if self.in_span(span, {P.DIRECTIVE}) or _CHASE.search(self.body, *span):
             return True
-        return any(not self.is_negated(h.start) for h in self.in_span(span, {P.TRIGGER_STRONG}))
+        if _BA_IMPERATIVE.search(self.body, *span):
+            return True
+        if any(span[0] <= start < span[1] for start in self.deadline_starts):
+            return True
+        return any(self.is_live(h) for h in self.in_span(span, {P.TRIGGER_STRONG}))
 
     def is_negated(self, pos: int) -> bool:
         """Cancelled by 无需/不用 anywhere in its clause, or by 严禁/别 before it."""
@@ -195,10 +222,16 @@ class _Scope:
             return False
         return _ALREADY.search(self.body, start, pos) is not None
 
-    def counts(self, hit: _Hit) -> bool:
+    def is_live(self, hit: _Hit) -> bool:
+        """Not cancelled, not asked about, not a modifier (报送的台账), not a report of the past."""
         if self.is_negated(hit.start) or self.is_question(hit.start):
             return False
-        if hit.label != "urgent" and self.is_descriptive(hit.start):
+        if hit.label == "urgent":
+            return True
+        return not self.body.startswith("的", hit.end) and not self.is_descriptive(hit.start)
+
+    def counts(self, hit: _Hit) -> bool:
+        if not self.is_live(hit):
             return False
         return hit.kind == P.TRIGGER_STRONG or self.is_directive(hit.start)
 
@@ -214,6 +247,8 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
         return "material_request"
     if label == "trace_proof" and scope.in_span(sentence, {"content"}):
         return "material_request"
+    if label == "trace_proof" and _WATCHED.search(body, sentence[0], hit.start):
+        return ""
     if label == "material_request" and hit.kind == P.TRIGGER_STRONG:
         label = "material_verb"
     if label in {"material_verb", "material_dest"} and _only_proof_sent(sentence, scope):
@@ -223,7 +258,9 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
 
 def _only_proof_sent(sentence: tuple[int, int], scope: _Scope) -> bool:
     """报送/发至 with photos and no document in the sentence submits proof, not material."""
-    triggers = scope.in_span(sentence, {P.TRIGGER_WEAK})
+    triggers = [
+        h for h in scope.in_span(sentence, {P.TRIGGER_WEAK}) if not scope.is_negated(h.start)
+    ]
     has_proof = any(h.label == "trace_proof" for h in triggers)
     has_document = any(h.label == "material_request" for h in triggers)
     return has_proof and not has_document and not scope.in_span(sentence, {"content"})
@@ -254,15 +291,17 @@ def _is_meeting(body: str, hits: list[_Hit], scope: _Scope) -> bool:
         span = scope.sentence_of(hit.start)
         if scope.is_question(hit.start) or scope.is_negated(hit.start):
             continue
-        if scope.in_span(span, {"meeting_verb"}) and _CLOCK.search(body, *span):
+        if scope.in_span(span, {"meeting_verb"}) and _has_start_time(body, span):
             return True
     return False
 
 
-def _earliest_deadline(body: str, ts: datetime, scope: _Scope) -> datetime | None:
-    candidates = [
-        mention.when
-        for mention in find_deadlines(body, ts)
-        if not scope.is_negated(mention.start) and not scope.is_question(mention.start)
-    ]
-    return min(candidates, default=None)
+def _has_start_time(body: str, span: tuple[int, int]) -> bool:
+    """A clock time in the span that is not a deadline (X点前), unless it is an arrival time."""
+    for clock in _CLOCK.finditer(body, *span):
+        if not _CLOCK_BEFORE.match(body, clock.end()):
+            return True
+        before = _CLOCK_BEFORE.match(body, clock.end())
+        if before is not None and _ARRIVAL.match(body, before.end()):
+            return True
+    return False

@@ -14,12 +14,22 @@ _LIST_LINE: Final = re.compile(r"^\s*\d{1,3}\s*[.、)]\s*\S", re.MULTILINE)
 _EDGE_PUNCT: Final = " \t\n,.;:!?~。、…·—-()\"“”'‘’[]【】《》"
 # Words that, after an ack, issue a new demand to others instead of confirming.
 _NEW_DEMAND: Final = re.compile(
-    r"请(?!查收|查阅|审核|领导|指示|批评|指正)|务必|必须|各位|大家|各村|各单位|@所有人|要求你们"
+    r"请(?!查收|查阅|审核|领导|指示|批评|指正)|务必|必须|各位(?!领导)|大家|各村|各单位|@所有人|要求你们"
 )
 _ZERO_REPORT: Final = re.compile(r"^[\u4e00-\u9fff\s]{0,10}?(?:无|没有|暂无|零报告)$")
 _SHORT_TAIL: Final = 24
+# A quote-reply shows the quoted message (now a placeholder) above a dashed rule.
+_QUOTE_REPLY: Final = re.compile(r"□|^[\s\-—–]{3,}$", re.MULTILINE)
+# A member reporting their own part done (我村材料已报送，请审核) is acknowledging.
+_DONE_REPORT: Final = re.compile(
+    r"已(?:经)?(?:报送|上报|提交|报|发|交|完成|上传|拍照|接龙|转发|到位|处理|落实|整改|核实)"
+)
+_DONE_REPORT_MAX: Final = 30
 _TOKENS_LONGEST_FIRST: Final = tuple(sorted(ACK_TOKENS, key=len, reverse=True))
-_TAIL_TOKENS: Final = ("收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位")
+_TAIL_TOKENS: Final = (
+    "收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位", "已发", "已上传",
+    "已提交", "已交", "已报送", "已上报", "已落实", "已处理", "已接龙", "已拍照", "已转发",
+)  # fmt: skip
 
 
 def is_ack_reply(text: str) -> bool:
@@ -27,7 +37,7 @@ def is_ack_reply(text: str) -> bool:
     if _is_roll_call_list(text):
         return True
     stickers = _STICKER.findall(text)
-    core = _MENTION.sub("", _STICKER.sub("", text))
+    core = _MENTION.sub("", _STICKER.sub("", _QUOTE_REPLY.sub("", text)))
     emoji = {ch for ch in core if unicodedata.category(ch) == "So"}
     core = "".join(ch for ch in core if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn"})
     core = core.strip(_EDGE_PUNCT)
@@ -36,6 +46,8 @@ def is_ack_reply(text: str) -> bool:
     if _NEW_DEMAND.search(core):
         return False
     if _ZERO_REPORT.match(core):
+        return True
+    if len(core) <= _DONE_REPORT_MAX and _DONE_REPORT.search(core):
         return True
     return _starts_with_ack(core) or (len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS))
 

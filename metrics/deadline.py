@@ -36,19 +36,22 @@ _EXPR: Final = re.compile(
     r"(?:" + _DAY + r")?(?:\([^)]{0,12}\))?(?:" + _POD + r")?(?:" + _CLOCK + r")?"
 )
 _SUFFIX: Final = re.compile(r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内)")
-_CUTOFF_PREFIX: Final = re.compile(r"(?:截至|截止到|截止至|截止)\s*$")
+_CUTOFF_PREFIX: Final = re.compile(
+    r"(?:截至|截止(?:时间|日期)?(?:为|是|:|到|至)?|最迟|最晚|不晚于|不迟于)\s*(?:于|在)?\s*$"
+)
 _YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
 _IMPERATIVE_AFTER_DAY: Final = re.compile(
     r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来)"
 )
 # Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
-_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|签到|到达会场|就座)")
+_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座)")
 _DURATION: Final = re.compile(
     r"(?P<n>\d+|[一二两三四五六七八九十]{1,3}|半)\s*(?P<half>个半)?个?\s*"
-    r"(?P<unit>分钟|小时|钟头)\s*(?:内|以内|之内)"
+    r"(?P<unit>分钟|小时|钟头|天|日)\s*(?:内|以内|之内)"
 )
 # A duration after "on seeing a message" is a standing rule, not a deadline.
 _STANDING: Final = re.compile(r"(?:看到|收到|接到|每次|今后|以后|平时|随时)[^,;。!?]*$")
+_MINUTES_PER_UNIT: Final = {"分钟": 1, "小时": 60, "钟头": 60, "天": 1440, "日": 1440}
 _RECURRING: Final = re.compile(r"每(?:天|日|晚|早)")
 _POD_DEFAULT: Final[dict[str, time]] = {
     "上班": time(8, 30),
@@ -128,7 +131,7 @@ def _has_time(match: re.Match[str]) -> bool:
 def _counts_without_suffix(text: str, match: re.Match[str], special: str | None) -> bool:
     if special is not None:
         return True
-    before = text[max(0, match.start() - 4) : match.start()]
+    before = text[max(0, match.start() - 8) : match.start()]
     if _CUTOFF_PREFIX.search(before):
         return True
     if before.endswith("于") and _YU_VERB.match(text, match.end()):
@@ -146,7 +149,7 @@ def _durations(text: str, ts: datetime) -> list[DeadlineMention]:
         amount = 0.5 if raw == "半" else float(cn_int(raw))
         if match.group("half"):
             amount += 0.5
-        minutes = amount if match.group("unit") == "分钟" else amount * 60
+        minutes = amount * _MINUTES_PER_UNIT[match.group("unit")]
         found.append(DeadlineMention(match.start(), match.end(), ts + timedelta(minutes=minutes)))
     return found
 

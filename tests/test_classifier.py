@@ -1,0 +1,168 @@
+"""The demand classifier on messages it was not written against, and its floor on the dev corpus."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics.classifier import LABELS, Classification, classify, mentions_everyone
+from metrics.errors import MetricsError
+
+REPO = Path(__file__).resolve().parent.parent
+SENT = datetime.fromisoformat("2025-11-12T10:00:00+08:00")  # a Wednesday morning
+
+# (message, expected labels without "deadline") — new messages, not taken from the corpus.
+LABEL_CASES = [
+    # acknowledgements, with emoji, stickers, names, follow-up questions
+    ("收到", ("ack_reply",)),
+    ("收到👌", ("ack_reply",)),
+    ("好的[强]", ("ack_reply",)),
+    ("[OK]", ("ack_reply",)),
+    ("👍👍", ("ack_reply",)),
+    ("河口村收到", ("ack_reply",)),
+    ("收到 丰收村周杰", ("ack_reply",)),
+    ("1（红星村 张伟）", ("ack_reply",)),
+    ("明白，马上落实", ("ack_reply",)),
+    ("收到，有个问题：表格第五列填什么？", ("ack_reply",)),
+    ("好的收到，明天上午交", ("ack_reply",)),
+    ("红星村已完成，照片已发", ("ack_reply",)),
+    ("各位领导，我村的材料已报送，请审核。", ("ack_reply",)),
+    ("丰收村无", ("ack_reply",)),
+    ("收到請回覆", ("ack_request",)),
+    ("#接龙\n报明天值班人员\n\n1. 红星村 张伟\n2. 河口村 黄丽", ("ack_reply",)),
+    ("「张伟：@所有人 明天开会」\n- - - - - - - - - - - - - - -\n收到", ("ack_reply",)),
+    # demands of each kind
+    ("各位，看到后请回复。", ("ack_request",)),
+    ("请各村书记在群里接龙，确认周末是否在岗。", ("roll_call",)),
+    ("请各村报送本村独居老人花名册。", ("material_request",)),
+    ("还有河口村的台账没交，请抓紧！", ("material_request", "urgent")),
+    ("@王强 你们村的统计表呢", ("material_request",)),
+    ("请各网格员入户后拍照上传到网格群。", ("trace_proof",)),
+    ("请大家把这条推文转发一下，记得点赞。", ("amplify",)),
+    ("请大家关注“平安XX”公众号，关注后截图发群里。", ("amplify", "trace_proof")),
+    ("请各村征集原创短视频作品报镇宣传办。", ("material_request",)),
+    ("【特急】县气象台发布大风预警，请注意防范。", ("urgent",)),
+    ("周一上午9点半开周例会，各办所负责人参加。", ("meeting",)),
+    ("会议改到明天下午3点召开，地点不变。", ("meeting",)),
+    ("明天下午两点半在村委会开党员大会，请准时参加，收到回复", ("ack_request", "meeting")),
+    # traditional characters
+    ("請各村於本週五前報送冬季防火台賬，收到請回覆。", ("ack_request", "material_request")),
+    ("今天下午4點前務必把統計表報上來！！", ("material_request",)),
+    ("@全體成員 明天上午9點在鎮政府會議室召開安全生產工作會，請準時參加。", ("meeting",)),
+    # negations, prohibitions, complaints, questions, information
+    ("本通知仅供知悉，无需回复。", ()),
+    ("这个月不用接龙了，大家辛苦。", ()),
+    ("不需要发照片，只报数字就行。", ("material_request",)),
+    ("此表已由镇里统一汇总，各村不用再报送了。", ()),
+    ("严禁要求群众转发朋友圈、点赞投票。", ()),
+    ("请勿在群里回复收到，看到即可。", ()),
+    ("截图别再往群里发了，私信发我就行。", ("trace_proof",)),
+    ("每次都要我们拍视频打卡，太累了😫", ()),
+    ("天天都要接龙报数，真的没时间下村了", ()),
+    ("请问截图发到哪个群？", ()),
+    ("上周报送的台账有几个村格式不对，已经退回修改。", ()),
+    ("会议纪要已发群文件，请各位查阅。", ()),
+    ("原定今天下午的调度会取消，具体时间另行通知。", ()),
+    ("这次检查的照片我放群相册了，大家可以看看。", ()),
+    ("@所有人 冬至快乐🥟", ()),
+    ("好消息！我镇获评省级卫生乡镇。", ()),
+    ("请大家出行注意安全。", ()),
+    # forwarded notices relay a demand; quoted words do not
+    ("转发县应急局通知：请各村于11月15日前报送隐患排查台账。", ("material_request",)),
+    ("转发县政府办通知（仅供参考，无需报送材料）。", ()),
+    ("每条通知都要“收到请回复”，手机都不敢离手。", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LABEL_CASES)
+def test_labels(text: str, expected: tuple[str, ...]) -> None:
+    """Unseen messages get the labels the corpus README's rules give them."""
+    labels = tuple(label for label in classify(text, SENT).labels if label != "deadline")
+    assert expected == labels
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@所有人 请于周五前报送台账", True),
+        ("＠所有人 明天开会", True),
+        ("@全體成員 請回覆", True),
+        ("@全体成员 元旦快乐", True),
+        ("@ALL 请今晚前回复", True),
+        ("@张伟 请报送台账", False),
+        ("转发县委办通知：@所有人 请各乡镇报送材料", False),
+        ("【转】@所有人 请大家于周五前填报", False),
+        ("县里群里说“@所有人 收到请回复”", False),
+        ("「李娜：@全体成员 明天开会」\n- - - - - - -\n收到", False),
+        ("@所有人 转发县委办通知：请各乡镇报送材料", True),
+        ("联系邮箱 admin@all.example.cn", False),
+    ],
+)
+def test_mentions_everyone(text: str, expected: bool) -> None:
+    """@所有人/@全体成员 counts in any written form, but not inside quoted or forwarded content."""
+    assert expected == mentions_everyone(text)
+
+
+def test_naive_timestamp_is_rejected() -> None:
+    """A send time without a zone cannot resolve deadlines, so it is refused with a clear message."""
+    with pytest.raises(MetricsError, match="has no time zone"):
+        classify("请今天下班前报送台账", datetime(2025, 11, 12, 10, 0))
+
+
+def test_mention_all_message_is_not_an_ack() -> None:
+    """A message that pings everyone is never a member's acknowledgement."""
+    assert () == classify("@所有人 好的", SENT, mention_all=True).labels
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [((), False), (("ack_reply",), False), (("urgent",), True), (("deadline", "meeting"), True)],
+)
+def test_is_demand(labels: tuple[str, ...], expected: bool) -> None:
+    """is_demand is true for any label except a bare acknowledgement."""
+    assert expected == Classification(labels).is_demand
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        alphabet="请收到回复接龙报送照片今天明晚下班前3点月日周五内半小时会召开紧急不用转发:，。！？@所有人[强]👌1\n "
+    )
+)
+def test_classify_invariants(text: str) -> None:
+    """For any text: labels are sorted members of LABELS and the deadline is set iff labelled."""
+    result = classify(text, SENT)
+    assert tuple(sorted(result.labels)) == result.labels
+    assert set(result.labels) <= set(LABELS)
+    assert ("deadline" in result.labels) == (result.deadline is not None)
+    if "ack_reply" in result.labels:
+        assert ("ack_reply",) == result.labels
+
+
+def _corpus_path() -> Path:
+    configured = os.environ.get("JIANFU_CORPUS")
+    return (
+        Path(configured) if configured else REPO.parent / "shared" / "corpus" / "demand-dev.jsonl"
+    )
+
+
+def test_dev_corpus_floor() -> None:
+    """On the labelled dev corpus macro F1 and deadline accuracy stay at or above 0.85."""
+    path = _corpus_path()
+    if not path.is_file():
+        pytest.skip(f"dev corpus not found at {path} (set JIANFU_CORPUS to its path)")
+    sys.path.insert(0, str(REPO))
+    try:
+        from bench.classifier_eval import load_corpus, predict, score
+    finally:
+        sys.path.remove(str(REPO))
+    examples = load_corpus(path)
+    scores = score(examples, predict(examples))
+    assert scores.macro_f1 >= 0.85
+    assert scores.deadline_accuracy >= 0.85
