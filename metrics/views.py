@@ -44,7 +44,7 @@ def _unit(person: str) -> str:
     return f"CASE WHEN {person}.opted_out THEN NULL ELSE {person}.unit END"
 
 
-_PERSON_WEEK = f"""
+_PERSON_WEEK = """
 WITH received AS (
     SELECT DISTINCT m.week, i.person_id, m.id, m.group_id, m.band, m.mention_all, m.is_demand
     FROM messages m
@@ -237,7 +237,9 @@ LEFT JOIN people p ON p.id = i.person_id
 
 _WEEK = "ISO 周（按单位所在时区计），如 2026-W47"
 _SENT = "发送时间（UTC，不是北京时间；北京时间 = UTC + 8 小时）"
-_BAND = "时段：work 工作时间 / lunch 午休 / evening 晚间 / night 深夜 / weekend 周末 / holiday 节假日"
+_BAND = (
+    "时段：work 工作时间 / lunch 午休 / evening 晚间 / night 深夜 / weekend 周末 / holiday 节假日"
+)
 _GROUP_ID = "工作群编号（groups.id）"
 
 VIEWS: dict[str, View] = {
