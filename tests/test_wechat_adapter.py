@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.adapters.wechat import compat
-from bot.adapters.wechat.adapter import (
-    WeChatAdapter,
+from bot.adapters.wechat.adapter import WeChatAdapter
+from bot.adapters.wechat.payloads import (
     detect_mentions,
     message_type_name,
     payload_time,
+    visible_text,
 )
 from bot.events import (
     AdapterError,
@@ -228,6 +229,34 @@ def test_payload_time_reads_milliseconds_and_seconds(timestamp: int, expected: d
 def test_message_type_name_uses_typescript_values(ts_value: int, expected: str) -> None:
     """Message types are read as wechaty-puppet's TypeScript enum values."""
     assert expected == message_type_name(ts_value)
+
+
+@pytest.mark.parametrize(
+    ("msg_type", "text", "filename", "expected"),
+    [
+        ("text", "请报送", "", "请报送"),
+        ("file", "<xml/>", "报表.xlsx", "报表.xlsx"),
+        ("image", "<msg><img/></msg>", "", ""),
+        ("group_note", "#接龙 签到", "", "#接龙 签到"),
+    ],
+)
+def test_visible_text_keeps_text_and_file_names(
+    msg_type: str, text: str, filename: str, expected: str
+) -> None:
+    """Text-like messages keep their text, files their name, media nothing."""
+    assert expected == visible_text(msg_type, text, filename)
+
+
+async def test_non_text_room_message_keeps_type(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """A file posted in a room arrives with msg_type "file" and the file name as text."""
+    _, recorder = live
+    await service.post_room_message(
+        ROOM, "wang", "<appmsg/>", message_type=1, filename="统计表.xls"
+    )
+    msg = await recorder.wait_for(GroupMessage)
+    assert ("file", "统计表.xls") == (msg.msg_type, msg.text)
 
 
 async def test_own_messages_are_not_reported_as_group_messages(

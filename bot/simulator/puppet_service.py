@@ -1,13 +1,11 @@
 """A wechaty puppet service on loopback, in pure Python, speaking the real wechaty gRPC protocol.
 
-``wechaty-grpc`` ships only client stubs, so the server is a grpclib ``Server``
-whose route table is built from the stub's route names and the betterproto
-request/response classes the stub itself uses. An in-memory world (contacts,
-rooms, messages, invitations) is driven through a Python API by the simulator
-and by tests; python-wechaty's ``PuppetService`` client talks to it exactly as
-it would talk to a Node ``PuppetServer``.
+``wechaty-grpc`` ships only client stubs, so this is a grpclib server built
+from the stub's route names and betterproto message classes. Its in-memory
+world (contacts, rooms, messages, invitations) is driven through a Python API;
+python-wechaty's client talks to it as to a Node ``PuppetServer``.
 
-Protocol facts mirrored here (checked against the installed client sources):
+Protocol facts mirrored here (from the installed client sources):
 
 * The client sends the token as the HTTP/2 ``:authority``; a wrong token gets
   gRPC status UNAUTHENTICATED on every call (see ``puppet_grpc``).
@@ -194,8 +192,12 @@ class PuppetService:
         at: datetime | None = None,
         message_id: str | None = None,
         message_type: int = TS_MESSAGE_TYPE_TEXT,
+        filename: str = "",
     ) -> str:
-        """Post a message in a room as ``talker_id`` and return its id."""
+        """Post a message in a room as ``talker_id`` and return its id.
+
+        ``message_type`` is the TypeScript value (1 = attachment, 6 = image...).
+        """
         room = self._room(room_id)
         if talker_id not in room.member_ids:
             raise SimulatorError(f"{talker_id!r} is not a member of room {room_id!r}")
@@ -211,6 +213,7 @@ class PuppetService:
                 prefix.insert(0, MENTION_ALL_TEXT + AT_SEPARATOR)
         payload = pb.MessagePayloadResponse(
             id=message_id or self._new_id("msg"),
+            filename=filename,
             text="".join(prefix) + text,
             timestamp=_epoch_ms(at),
             type=message_type,
@@ -336,57 +339,21 @@ class PuppetService:
     # ---- gRPC ------------------------------------------------------------
 
     def __mapping__(self) -> dict[str, RouteHandler]:
-        unary: dict[str, tuple[Rpc, Any, Any]] = {
-            "Start": (self._rpc_start, pb.StartRequest, pb.StartResponse),
-            "Stop": (self._rpc_stop, pb.StopRequest, pb.StopResponse),
-            "Ding": (self._rpc_ding, pb.DingRequest, pb.DingResponse),
-            "Version": (self._rpc_version, pb.VersionRequest, pb.VersionResponse),
-            "ContactList": (self._rpc_contact_list, pb.ContactListRequest, pb.ContactListResponse),
-            "ContactPayload": (
-                self._rpc_contact_payload,
-                pb.ContactPayloadRequest,
-                pb.ContactPayloadResponse,
-            ),
-            "RoomList": (self._rpc_room_list, pb.RoomListRequest, pb.RoomListResponse),
-            "RoomPayload": (self._rpc_room_payload, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
-            "RoomMemberList": (
-                self._rpc_room_member_list,
-                pb.RoomMemberListRequest,
-                pb.RoomMemberListResponse,
-            ),
-            "RoomMemberPayload": (
-                self._rpc_room_member_payload,
-                pb.RoomMemberPayloadRequest,
-                pb.RoomMemberPayloadResponse,
-            ),
-            "RoomQuit": (self._rpc_room_quit, pb.RoomQuitRequest, pb.RoomQuitResponse),
-            "RoomInvitationPayload": (
-                self._rpc_invitation_payload,
-                pb.RoomInvitationPayloadRequest,
-                pb.RoomInvitationPayloadResponse,
-            ),
-            "RoomInvitationAccept": (
-                self._rpc_invitation_accept,
-                pb.RoomInvitationAcceptRequest,
-                pb.RoomInvitationAcceptResponse,
-            ),
-            "MessagePayload": (
-                self._rpc_message_payload,
-                pb.MessagePayloadRequest,
-                pb.MessagePayloadResponse,
-            ),
-            "MessageSendText": (
-                self._rpc_send_text,
-                pb.MessageSendTextRequest,
-                pb.MessageSendTextResponse,
-            ),
-        }
-        routes = {
-            _ROUTE_PREFIX + name: RouteHandler(
-                self._unary(rpc), Cardinality.UNARY_UNARY, request, reply
+        """grpclib route table: each ``_rpc_room_payload`` method serves ``RoomPayload``.
+
+        Request and reply classes are wechaty-grpc's own betterproto messages.
+        """
+        routes = {}
+        for method in dir(self):
+            if not method.startswith("_rpc_") or method == "_rpc_event":
+                continue
+            name = "".join(part.title() for part in method.removeprefix("_rpc_").split("_"))
+            routes[_ROUTE_PREFIX + name] = RouteHandler(
+                self._unary(getattr(self, method)),
+                Cardinality.UNARY_UNARY,
+                getattr(pb, f"{name}Request"),
+                getattr(pb, f"{name}Response"),
             )
-            for name, (rpc, request, reply) in unary.items()
-        }
         routes[_ROUTE_PREFIX + "Event"] = RouteHandler(
             self._rpc_event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse
         )
@@ -476,7 +443,7 @@ class PuppetService:
         self.left_rooms.add(request.id)
         return pb.RoomQuitResponse()
 
-    async def _rpc_invitation_payload(
+    async def _rpc_room_invitation_payload(
         self, request: pb.RoomInvitationPayloadRequest
     ) -> pb.RoomInvitationPayloadResponse:
         invitation = self._invitation(request.id)
@@ -491,7 +458,7 @@ class PuppetService:
             receiver_id=self.self_id,
         )
 
-    async def _rpc_invitation_accept(
+    async def _rpc_room_invitation_accept(
         self, request: pb.RoomInvitationAcceptRequest
     ) -> pb.RoomInvitationAcceptResponse:
         invitation = self._invitation(request.id)
@@ -514,7 +481,7 @@ class PuppetService:
         except KeyError:
             raise SimulatorError(f"unknown message {request.id!r}") from None
 
-    async def _rpc_send_text(
+    async def _rpc_message_send_text(
         self, request: pb.MessageSendTextRequest
     ) -> pb.MessageSendTextResponse:
         conversation = request.conversation_id
