@@ -81,7 +81,7 @@ FROM people p
 JOIN g ON g.person_id = p.id
 LEFT JOIN r ON r.person_id = p.id
 LEFT JOIN pg ON pg.person_id = p.id
-WHERE NOT p.opted_out AND (:unit IS NULL OR p.unit = :unit)
+WHERE NOT p.opted_out {unit_filter}
 ORDER BY pings DESC, received_off DESC, groups DESC, p.id
 """
 
@@ -89,7 +89,8 @@ ORDER BY pings DESC, received_off DESC, groups DESC, p.id
 def person_week(conn: Connection, week: str, tz: str, unit: str | None = None) -> list[PersonWeek]:
     """Every non-opted-out person in a monitored group that week (optionally one unit's)."""
     start, end = week_bounds(week, tz)
-    stmt = text(_PERSON_WEEK).bindparams(
+    sql = _PERSON_WEEK.replace("{unit_filter}", "" if unit is None else "AND p.unit = :unit")
+    stmt = text(sql).bindparams(
         bindparam("start", type_=UTCDateTime()),
         bindparam("end", type_=UTCDateTime()),
     )

@@ -47,3 +47,53 @@ def clock() -> Clock:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+PG_ADMIN_URL = os.environ.get(
+    "JIANFU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_available() -> bool:
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(PG_ADMIN_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to head; skipped only outside CI when no server runs."""
+    import uuid
+
+    import sqlalchemy
+
+    if not _pg_available():
+        if in_ci():
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} (CI must run it)")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"jianfu_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db_url(request: pytest.FixtureRequest) -> str:
+    """The same test on a SQLite file and on PostgreSQL."""
+    name = "db_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))

@@ -107,8 +107,9 @@ def figures(db_url: str, week: str) -> dict[str, tuple[int, int, int, int, int]]
     }
 
 
-async def test_hand_computed_week_figures(db_url: str, tmp_path: Path, clock: Clock) -> None:
+async def test_hand_computed_week_figures(any_db_url: str, tmp_path: Path, clock: Clock) -> None:
     """Group counts, after-hours messages and pings match figures computed by hand."""
+    db_url = any_db_url
     async with bot_running(db_url, tmp_path, clock) as h:
         await consent_both(h, clock)
         await play_scenario(h, clock)
@@ -232,11 +233,12 @@ async def test_opt_out_removes_past_rows_and_keeps_anonymous_counts(
 
 
 async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
-    db_url: str, tmp_path: Path, clock: Clock
+    any_db_url: str, tmp_path: Path, clock: Clock
 ) -> None:
     """The scheduler's catch-up after a restart does not send a digest twice."""
     from bot.scheduler import DigestScheduler
 
+    db_url = any_db_url
     async with bot_running(db_url, tmp_path, clock) as h:
         await consent_both(h, clock)
         await play_scenario(h, clock)
