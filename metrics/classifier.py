@@ -91,7 +91,7 @@ def _build_automaton() -> ahocorasick.Automaton:
 _AUTOMATON: Final = _build_automaton()
 # Structural patterns the phrase sets cannot express.
 _DATA_REPLY: Final = re.compile(
-    r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,14}?(?:人数|户数|数量|情况|数据|名单|多少|几)"
+    r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,14}?(?:人数|户数|数量|情况|数据|名单|多少|几|结果|进度)"
 )
 # Implicit chases: 还有X村没交, 进度表还没报, 你们村的台账呢
 _CHASE: Final = re.compile(
@@ -108,12 +108,17 @@ _TO_OFFICE: Final = re.compile(
 )
 _FOLLOW_ACCOUNT: Final = re.compile(r"关注[^,;。!?]{0,14}?(?:公众号|视频号|抖音|微博|账号)")
 _CLOCK: Final = re.compile(r"\d{1,2}(?::\d{2}|[点时])|[一二两三四五六七八九十]{1,3}点")
+# A day or part of day also dates a meeting (周四下午开支委会); a bare 今天 may report the past.
+_MEETING_WHEN: Final = re.compile(
+    r"明天|明日|后天|明早|明晚|今晚|上午|下午|晚上|早上|中午"
+    r"|(?:下|本|这)?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]"
+)
 _ALREADY: Final = re.compile(r"已经?")
 # 把/将 + object + a verb of handing over is an imperative (把表交一下, 将名单报镇里).
 _BA_IMPERATIVE: Final = re.compile(r"(?:把|将)[^,;。!?已]{1,16}?(?:交|报|发|上传|填|提交)")
 # Something members are asked to watch, not to film (看一下这个视频).
 _WATCHED: Final = re.compile(r"(?:看|观看|收看|学习|播放)[^,;。!?]{0,5}$")
-_CLOCK_BEFORE: Final = re.compile(r"\s*(?:前|之前|以前)")
+_TIME_BEFORE: Final = re.compile(r"[^,;。!?]{0,4}?(?:之|以)?前(?!往)")
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|就座)")
 _URGENT_ONLY_INFORM: Final = frozenset({"urgent", "meeting"})
 
@@ -247,7 +252,7 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
         return "material_request"
     if label == "trace_proof" and scope.in_span(sentence, {"content"}):
         return "material_request"
-    if label == "trace_proof" and _WATCHED.search(body, sentence[0], hit.start):
+    if hit.phrase in {"视频", "视屏"} and _WATCHED.search(body, sentence[0], hit.start):
         return ""
     if label == "material_request" and hit.kind == P.TRIGGER_STRONG:
         label = "material_verb"
@@ -297,11 +302,10 @@ def _is_meeting(body: str, hits: list[_Hit], scope: _Scope) -> bool:
 
 
 def _has_start_time(body: str, span: tuple[int, int]) -> bool:
-    """A clock time in the span that is not a deadline (X点前), unless it is an arrival time."""
-    for clock in _CLOCK.finditer(body, *span):
-        if not _CLOCK_BEFORE.match(body, clock.end()):
-            return True
-        before = _CLOCK_BEFORE.match(body, clock.end())
-        if before is not None and _ARRIVAL.match(body, before.end()):
-            return True
+    """A time in the span that is not a deadline (X点前), unless it is an arrival time."""
+    for pattern in (_CLOCK, _MEETING_WHEN):
+        for when in pattern.finditer(body, *span):
+            before = _TIME_BEFORE.match(body, when.end())
+            if before is None or _ARRIVAL.match(body, before.end()):
+                return True
     return False

@@ -39,7 +39,9 @@ def is_ack_reply(text: str) -> bool:
     stickers = _STICKER.findall(text)
     core = _MENTION.sub("", _STICKER.sub("", _QUOTE_REPLY.sub("", text)))
     emoji = {ch for ch in core if unicodedata.category(ch) == "So"}
-    core = "".join(ch for ch in core if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn"})
+    core = "".join(
+        ch for ch in core if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn", "Me"}
+    )
     core = core.strip(_EDGE_PUNCT)
     if not core:
         return bool(emoji & ACK_EMOJI) or any(s in ACK_STICKERS for s in stickers)

@@ -17,6 +17,7 @@ from metrics.deadline_workday import (
 _NUM: Final = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 _DAY: Final = (
     r"(?:(?:(?P<year>\d{4})年)?(?P<month>" + _NUM + r")月(?P<mday>" + _NUM + r")(?:日|号)?"
+    r"|(?P<endmonth>" + _NUM + r")月(?:底|末)|(?P<endyear>年底|年末)"
     r"|(?P<smonth>\d{1,2})[-/](?P<sday>\d{1,2})(?![\d%])"
     r"|(?P<bday>" + _NUM + r")(?:日|号)"
     r"|(?P<special>本周内|这周内|下周内|今日内|今天内|当天内|本月底|这个月底|月底|月末|本月内"
@@ -125,6 +126,7 @@ def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
 
 def _has_time(match: re.Match[str]) -> bool:
     return any(match.group(name) for name in ("month", "smonth", "bday", "special", "rel", "wday",
+                                             "endmonth", "endyear",
                                              "pod", "hour"))  # fmt: skip
 
 
@@ -220,6 +222,12 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
         if when is not None and when < today and not match.group("year"):
             when = _safe_date(year + 1, month, mday)
         return when, None
+    if match.group("endmonth") or match.group("endyear"):
+        month = cn_int(match.group("endmonth")) if match.group("endmonth") else 12
+        if not 1 <= month <= 12:
+            return None, None
+        year = today.year + (1 if month < today.month else 0)
+        return date(year, month, calendar.monthrange(year, month)[1]), None
     if match.group("bday"):
         mday = cn_int(match.group("bday"))
         when = _safe_date(today.year, today.month, mday)

@@ -29,11 +29,11 @@ STRONG_TRIGGERS: Final[dict[str, tuple[str, ...]]] = {
     "roll_call": _words("接龙 接个龙"),
     "material_request": _words(
         "报送 填报 上报 报上来 报给我 发给我 发我 交给我 补报 补交 重新报 报过来 发过来 交上来"
-        " 提交 录入 填写 报一下 报个数 报数 统计一下 汇总一下 交一下 发一下"
+        " 提交 录入 填写 报一下 报个数 报数 统计一下 汇总一下 交一下 发一下 填一下 填好 填表 里填 填到"
     ),
     "amplify": _words(
         "转发到 转发至 转发朋友圈 转到朋友圈 发朋友圈 分享到 分享朋友圈 点赞 投票 拉票 扩散 转载"
-        " 一键三连 点个赞 投个票 帮忙转发 请转发 转发一下 大家转发 积极转发 转发扩散 转发给"
+        " 一键三连 点个赞 投个票 投上 投一票 宝贵一票 帮忙投 帮忙转发 帮忙转 请转发 转发一下 大家转发 积极转发 转发扩散 转发给"
     ),
     "urgent": _words(
         "紧急 特急 加急 立即 立刻 马上 尽快 速报 抓紧 火速 即刻 第一时间 急件 十万火急 从速"
@@ -53,7 +53,7 @@ WEAK_TRIGGERS: Final[dict[str, tuple[str, ...]]] = {
         "拍照 照片 相片 图片 截图 截屏 视频 定位 打卡 签到 拍摄 合影 晒图 晒照 晒出 晒一晒 晒晒"
         " 晒成绩 晒到 留痕 拍个照 拍张照 照个相 视屏 打个卡 签个到 发个位置 共享位置 位置共享"
     ),
-    "amplify": _words("朋友圈 评论 留言"),
+    "amplify": _words("朋友圈 评论 留言 家庭群 家族群 亲友群 亲朋好友"),
 }
 
 # Submission verbs and destinations: material unless what is sent is a photo or video proof.
@@ -84,7 +84,7 @@ CANCELLATIONS: Final = _words("取消 另行通知 待定 暂停 纪要 要点 �
 MASKS: Final = _words(
     "视频连线 报到 报平安 报名 紧急联系人 紧急避险 马上就要 马上到了 上报纸 汇报 回复了 已回复"
     " 已报送 已上报 已填报 已提交 已拍照 已转发 已截图 无回复 未回复 已汇总 报告会 观看视频 看视频"
-    " 学习视频 视频学习 视频链接 已收到 不定期 打卡点 网红打卡"
+    " 学习视频 视频学习 视频链接 已收到 不定期 打卡点 网红打卡 一票否决"
 )
 
 # Solicited content (a contest entry), where photos and videos are material, not proof.
@@ -94,7 +94,7 @@ CONTENT_MARKERS: Final = _words("征集 原创 短视频 作品 宣传片 参赛
 ACK_TOKENS: Final = _words(
     "收到 好的 已阅 明白 了解 知道了 知悉 收悉 遵照执行 按要求 没问题 已报 已上报 已报送 已发"
     " 已提交 已完成 已交 已填报 已处理 已落实 已转发 已接龙 已核实 已到位 已安排 已拍照 已上传"
-    " 已回复 ok 嗯 好滴 好嘞 好 +1 1 保证"
+    " 已回复 ok 嗯嗯 嗯 好滴 好嘞 好 +1 1 保证 是的 已收到"
 )
 # Words right after an ack token that make it part of a request instead (收到请回复, 收到后).
 ACK_BLOCKERS: Final = _words("请 后 的 回复 回 时 消息 通知 上级 县里 市里 镇里")
