@@ -16,11 +16,22 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from bot.events import (
+    Connected,
+    Event,
+    GroupMessage,
+    Member,
+    MemberJoined,
+    MemberLeft,
+    PrivateMessage,
+)
 
 pytestmark = pytest.mark.node
 
@@ -223,23 +234,15 @@ def scenario(gateway: Gateway) -> Scenario:
     return Scenario(s.bot, s.chief, s.clerk, s.cadre, room)
 
 
-def _import_wechaty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import python-wechaty the way DOMAIN.md section 5 says works on Python 3.11+."""
-    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "wechaty-cache"))
+def _import_compat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """python-wechaty through the project's compat module (DOMAIN.md section 5 workarounds)."""
     # wechaty_puppet creates ./.wechaty on first import; keep it out of the work tree.
     monkeypatch.chdir(tmp_path)
-    with warnings.catch_warnings():
-        # Dormant dependencies: telnetlib is deprecated, stringcase has an invalid escape.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", SyntaxWarning)
-        from wechaty_puppet.schemas.puppet import PuppetOptions
+    from bot.adapters.wechat import compat
 
-        if PuppetOptions.__hash__ is None:
-            PuppetOptions.__hash__ = object.__hash__
-        import wechaty
-
-    module: ModuleType = wechaty
-    return module
+    compat.use_cache_dir(tmp_path / "wechaty-cache")
+    compat.reset_wechaty_caches()
+    return compat
 
 
 async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
@@ -247,23 +250,23 @@ async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
 ) -> None:
     """python-wechaty 0.10.7 logs in through the gateway, sees the room, members, talker,
     mentions and timestamp of a room message, and its room.say() reaches the puppet."""
-    wechaty = _import_wechaty(tmp_path, monkeypatch)
-    from wechaty_puppet import MessageType, PuppetOptions
+    compat = _import_compat(tmp_path, monkeypatch)
+    from wechaty_puppet import MessageType
 
     logins: asyncio.Queue[Any] = asyncio.Queue()
     messages: asyncio.Queue[Any] = asyncio.Queue()
 
-    class Bot(wechaty.Wechaty):  # type: ignore[misc, name-defined]
+    class Bot(compat.Wechaty):  # type: ignore[misc, name-defined]
         async def on_login(self, contact: Any) -> None:
             await logins.put(contact)
 
         async def on_message(self, msg: Any) -> None:
             await messages.put(msg)
 
-    options = PuppetOptions()
+    options = compat.PuppetOptions()
     options.end_point = f"127.0.0.1:{gateway.port}"
     options.token = TOKEN
-    bot = Bot(wechaty.WechatyOptions(puppet="wechaty-puppet-service", puppet_options=options))
+    bot = Bot(compat.WechatyOptions(puppet="wechaty-puppet-service", puppet_options=options))
     runner = asyncio.create_task(bot.start())
     try:
         me = await asyncio.wait_for(logins.get(), 20)
@@ -321,6 +324,137 @@ async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
     finally:
         await bot.stop()
         runner.cancel()
+    assert TOKEN not in gateway.log_path.read_text(encoding="utf-8")
+
+
+class Recorder:
+    """An event sink that lets a test wait for the event it expects."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+
+    async def __call__(self, event: Event) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 10.0) -> Event:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
+    gateway: Gateway, scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeChatAdapter connects to the Node PuppetServer and turns login, rooms, room messages
+    with mentions, joins, leaves and private messages into bot events, and can post text."""
+    monkeypatch.chdir(tmp_path)
+    from bot.adapters.wechat.adapter import WeChatAdapter
+
+    adapter = WeChatAdapter(
+        f"127.0.0.1:{gateway.port}", TOKEN, cache_dir=tmp_path / "wechaty", reconnect_delay=0.2
+    )
+    events = Recorder()
+    runner = asyncio.create_task(adapter.run(events))
+    try:
+        connected = await events.wait_for(lambda e: isinstance(e, Connected), 20)
+        assert Connected("wechat", scenario.bot, "减负助手") == connected
+
+        groups = {g.group_id: g for g in await adapter.list_groups()}
+        group = groups[scenario.room]
+        assert ("城关镇工作群", scenario.chief) == (group.name, group.owner_id)
+        assert {
+            Member(scenario.bot, "减负助手", "member"),
+            Member(scenario.chief, "王主任", "owner"),
+            Member(scenario.clerk, "李四", "member"),
+            Member(scenario.cadre, "张三", "member"),
+        } == set(group.members)
+
+        text = "@李四\u2005@减负助手\u2005今晚8点前报送台账，收到请回复"
+        sent_at_ms = 1_763_740_800_000
+        said = gateway.command(
+            "say",
+            **{"from": scenario.chief},
+            room=scenario.room,
+            text=text,
+            mentions=[scenario.clerk, scenario.bot],
+            timestamp=sent_at_ms,
+        )
+        message = await events.wait_for(lambda e: isinstance(e, GroupMessage))
+        assert (
+            GroupMessage(
+                platform="wechat",
+                group_id=scenario.room,
+                message_id=said["messageId"],
+                sender_id=scenario.chief,
+                sender_name="王主任",
+                at=datetime.fromtimestamp(sent_at_ms / 1000, UTC),
+                text=text,
+                msg_type="text",
+                mentions=(scenario.clerk, scenario.bot),
+                mention_all=False,
+                sender_role="owner",
+                group_name="城关镇工作群",
+            )
+            == message
+        )
+
+        everyone = gateway.command(
+            "say", **{"from": scenario.cadre}, room=scenario.room, text="@所有人 明早开会"
+        )
+        to_all = await events.wait_for(
+            lambda e: isinstance(e, GroupMessage) and everyone["messageId"] == e.message_id
+        )
+        assert isinstance(to_all, GroupMessage)
+        assert ((), True, "member") == (to_all.mentions, to_all.mention_all, to_all.sender_role)
+
+        newcomer = f"wxid_new_{scenario.room.split('@')[0]}"
+        gateway.command("contact", id=newcomer, name="赵六")
+        gateway.command("join", room=scenario.room, members=[newcomer], by=scenario.chief)
+        joined = await events.wait_for(lambda e: isinstance(e, MemberJoined))
+        assert isinstance(joined, MemberJoined)
+        assert (scenario.room, newcomer, "赵六", scenario.chief) == (
+            joined.group_id,
+            joined.user_id,
+            joined.name,
+            joined.operator_id,
+        )
+        gateway.command("leave", room=scenario.room, members=[newcomer], by=scenario.chief)
+        left = await events.wait_for(lambda e: isinstance(e, MemberLeft))
+        assert isinstance(left, MemberLeft)
+        assert (scenario.room, newcomer, scenario.chief, True) == (
+            left.group_id,
+            left.user_id,
+            left.operator_id,
+            left.kicked,
+        )
+
+        gateway.command("say", **{"from": scenario.clerk}, to=scenario.bot, text="我的负担")
+        private = await events.wait_for(lambda e: isinstance(e, PrivateMessage))
+        assert isinstance(private, PrivateMessage)
+        assert (scenario.clerk, "李四", "我的负担") == (
+            private.sender_id,
+            private.sender_name,
+            private.text,
+        )
+
+        await adapter.send_group_text(scenario.room, "本周工作群负担周报已生成")
+        echoed = await asyncio.to_thread(
+            gateway.wait_for, lambda e: "message" == e["event"] and scenario.bot == e["talkerId"]
+        )
+        assert (scenario.room, "本周工作群负担周报已生成") == (echoed["roomId"], echoed["text"])
+    finally:
+        await adapter.stop()
+        await asyncio.wait_for(runner, 15)
+    # The bot's own post reaches the puppet but is not recorded as someone's message.
+    assert [] == [
+        e for e in events.events if isinstance(e, GroupMessage) and scenario.bot == e.sender_id
+    ]
     assert TOKEN not in gateway.log_path.read_text(encoding="utf-8")
 
 
