@@ -12,6 +12,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+# The Node gateway's own test module owns its process driver and the `node` fixture
+# (which installs gateway/node_modules); reuse them rather than copy them.
+from test_gateway_node import TOKEN as GATEWAY_TOKEN
+from test_gateway_node import Gateway, node  # noqa: F401  (node is a fixture)
+
 from bot.adapters.wechat import compat
 from bot.adapters.wechat.adapter import WeChatAdapter
 from bot.adapters.wechat.payloads import (
@@ -485,3 +490,96 @@ def test_served_routes_are_routes_the_client_calls() -> None:
     stub_source = inspect.getsource(PuppetStub)
     served = PuppetService(token=TOKEN).__mapping__()
     assert [] == [path for path in served if f'"{path}"' not in stub_source]
+
+
+@pytest.mark.node
+async def test_adapter_against_the_node_puppet_service(node: str, tmp_path: Path) -> None:  # noqa: F811
+    """Against the upstream Node PuppetServer + PuppetMock (an independent peer), the adapter
+    sees login, rooms, messages, mentions, joins, leaves and topic changes, and can send."""
+    gateway = await asyncio.to_thread(Gateway, node, tmp_path / "gateway.log")
+    try:
+        for contact_id, name in [
+            ("wxid_bot", "减负助手"),
+            ("wxid_chief", "王主任"),
+            ("wxid_clerk", "李四"),
+            ("wxid_new", "新同志"),
+        ]:
+            gateway.command("contact", id=contact_id, name=name)
+        room = gateway.command(
+            "room",
+            id="30001@chatroom",
+            topic="城关镇工作群",
+            members=["wxid_bot", "wxid_chief", "wxid_clerk"],
+            owner="wxid_chief",
+        )["id"]
+        gateway.command("login", id="wxid_bot")
+        adapter = WeChatAdapter(
+            f"127.0.0.1:{gateway.port}", GATEWAY_TOKEN, cache_dir=tmp_path, reconnect_delay=0.2
+        )
+        recorder = Recorder()
+        task = asyncio.create_task(adapter.run(recorder))
+        assert Connected("wechat", "wxid_bot", "减负助手") == await recorder.wait_for(
+            Connected, timeout=20
+        )
+        [group] = await adapter.list_groups()
+        assert {"wxid_chief": "owner", "wxid_clerk": "member", "wxid_bot": "member"} == {
+            m.user_id: m.role for m in group.members
+        }
+
+        gateway.command(
+            "say",
+            **{"from": "wxid_chief"},
+            room=room,
+            text="@李四\u2005今晚8点前报送台账",
+            mentions=["wxid_clerk"],
+            timestamp=1_772_462_825_000,
+        )
+        gateway.command("say", **{"from": "wxid_chief"}, room=room, text="@所有人 明早开会")
+        gateway.command("say", **{"from": "wxid_clerk"}, to="wxid_bot", text="我的负担")
+        first = await recorder.wait_for(GroupMessage)
+        assert (room, "wxid_chief", "王主任", "owner", ("wxid_clerk",), False) == (
+            first.group_id,
+            first.sender_id,
+            first.sender_name,
+            first.sender_role,
+            first.mentions,
+            first.mention_all,
+        )
+        assert datetime(2026, 3, 2, 14, 47, 5, tzinfo=UTC) == first.at
+        everyone = await recorder.wait_for(GroupMessage, count=2)
+        assert ((), True) == (everyone.mentions, everyone.mention_all)
+        assert "我的负担" == (await recorder.wait_for(PrivateMessage)).text
+
+        gateway.command("join", room=room, members=["wxid_new"], by="wxid_chief")
+        joined = await recorder.wait_for(MemberJoined)
+        assert ("wxid_new", "新同志", "wxid_chief") == (
+            joined.user_id,
+            joined.name,
+            joined.operator_id,
+        )
+        gateway.command("leave", room=room, members=["wxid_new"], by="wxid_chief")
+        assert "wxid_new" == (await recorder.wait_for(MemberLeft)).user_id
+        gateway.command("topic", room=room, topic="城关镇防汛群", by="wxid_chief")
+        gateway.command("say", **{"from": "wxid_clerk"}, room=room, text="收到")
+        renamed = await recorder.wait_for(GroupMessage, count=3)
+        assert ("收到", "城关镇防汛群") == (renamed.text, renamed.group_name)
+
+        await adapter.send_group_text(room, "本周工作群负担周报已生成")
+        await adapter.send_private_text("wxid_clerk", "您本周被@了 3 次")
+        for target, text in [
+            ("roomId", "本周工作群负担周报已生成"),
+            ("listenerId", "您本周被@了 3 次"),
+        ]:
+            echoed = await asyncio.to_thread(
+                gateway.wait_for,
+                lambda e, text=text: "message" == e["event"] and text == e["text"],
+            )
+            assert ("wxid_bot", room if target == "roomId" else "wxid_clerk") == (
+                echoed["talkerId"],
+                echoed[target],
+            )
+        assert 3 == len(recorder.of(GroupMessage))  # the bot's own sends are not reported
+        await _finish(adapter, task)
+    finally:
+        await asyncio.to_thread(gateway.close)
+    assert GATEWAY_TOKEN not in gateway.log_path.read_text(encoding="utf-8")
