@@ -116,8 +116,13 @@ _MEETING_WHEN: Final = re.compile(
 _ALREADY: Final = re.compile(r"已经?")
 # 把/将 + object + a verb of handing over is an imperative (把表交一下, 将名单报镇里).
 _BA_IMPERATIVE: Final = re.compile(r"(?:把|将)[^,;。!?已]{1,16}?(?:交|报|发|上传|填|提交)")
+# Photos or videos that are themselves the content (宣传视频, 推介视频, 参赛照片).
+_CONTENT_BEFORE: Final = re.compile(r"(?:推介|宣传|原创|参赛|作品|形象|风光|摄影|短|微)$")
 # Something members are asked to watch, not to film (看一下这个视频).
 _WATCHED: Final = re.compile(r"(?:看|观看|收看|学习|播放)[^,;。!?]{0,5}$")
+_TIME_LINE: Final = re.compile(r"(?:^|\n)\s*(?:会议)?时间\s*:")
+# 召开/举行 … 会: any kind of meeting, named or not (召开2025年度述职评议会).
+_CONVENE: Final = re.compile(r"(?:召开|举行|举办)[^,;。!?\n]{0,24}?会(?!计|员|长|场)")
 _TIME_BEFORE: Final = re.compile(r"[^,;。!?]{0,4}?(?:之|以)?前(?!往)")
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|就座)")
 _URGENT_ONLY_INFORM: Final = frozenset({"urgent", "meeting"})
@@ -188,6 +193,14 @@ class _Scope:
         self._sentence_starts = [start for start, _ in self.sentences]
         self.hits = hits
         self.deadline_starts = [mention.start for mention in mentions]
+        # Per clause: the offset from which triggers are cancelled (its start for 无需/不用,
+        # the first 严禁/别 otherwise), computed once because every trigger asks.
+        self._cancelled_from: dict[tuple[int, int], int] = {}
+        for hit in hits:
+            if hit.kind in {P.EXEMPTION, P.PROHIBITION}:
+                clause = self.clause_of(hit.start)
+                start = clause[0] if hit.kind == P.EXEMPTION else hit.start + 1
+                self._cancelled_from[clause] = min(start, self._cancelled_from.get(clause, start))
 
     def clause_of(self, pos: int) -> tuple[int, int]:
         return self.clauses[max(0, bisect.bisect_right(self._clause_starts, pos) - 1)]
@@ -215,10 +228,8 @@ class _Scope:
 
     def is_negated(self, pos: int) -> bool:
         """Cancelled by 无需/不用 anywhere in its clause, or by 严禁/别 before it."""
-        span = self.clause_of(pos)
-        if self.in_span(span, {P.EXEMPTION}):
-            return True
-        return any(h.start < pos for h in self.in_span(span, {P.PROHIBITION}))
+        cancelled_from = self._cancelled_from.get(self.clause_of(pos))
+        return cancelled_from is not None and pos >= cancelled_from
 
     def is_descriptive(self, pos: int) -> bool:
         """已 before a trigger in a clause with no request reports what happened."""
@@ -252,6 +263,8 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
         return "material_request"
     if label == "trace_proof" and scope.in_span(sentence, {"content"}):
         return "material_request"
+    if label == "trace_proof" and _is_content(hit, body):
+        return ""  # a promo video to like or share; submitting it is caught by the verb
     if hit.phrase in {"视频", "视屏"} and _WATCHED.search(body, sentence[0], hit.start):
         return ""
     if label == "material_request" and hit.kind == P.TRIGGER_STRONG:
@@ -266,9 +279,13 @@ def _only_proof_sent(sentence: tuple[int, int], scope: _Scope) -> bool:
     triggers = [
         h for h in scope.in_span(sentence, {P.TRIGGER_WEAK}) if not scope.is_negated(h.start)
     ]
-    has_proof = any(h.label == "trace_proof" for h in triggers)
+    has_proof = any(h.label == "trace_proof" and not _is_content(h, scope.body) for h in triggers)
     has_document = any(h.label == "material_request" for h in triggers)
     return has_proof and not has_document and not scope.in_span(sentence, {"content"})
+
+
+def _is_content(hit: _Hit, body: str) -> bool:
+    return _CONTENT_BEFORE.search(body, max(0, hit.start - 2), hit.start) is not None
 
 
 def _structural_labels(body: str, scope: _Scope) -> set[str]:
@@ -290,13 +307,21 @@ def _is_meeting(body: str, hits: list[_Hit], scope: _Scope) -> bool:
     """A meeting noun, a convening verb and a clock time in one sentence, none cancelled."""
     if any(h.kind == P.CANCELLED for h in hits):
         return False
+    # A notice laid out as lines (时间：… / 地点：…) dates the meeting on a line of its own.
+    when_span = (0, len(body)) if _TIME_LINE.search(body) else None
     for hit in hits:
         if hit.kind != "meeting" or body.startswith(P.MEETING_NOUN_OBJECTS, hit.end):
             continue
         span = scope.sentence_of(hit.start)
         if scope.is_question(hit.start) or scope.is_negated(hit.start):
             continue
-        if scope.in_span(span, {"meeting_verb"}) and _has_start_time(body, span):
+        if scope.in_span(span, {"meeting_verb"}) and _has_start_time(body, when_span or span):
+            return True
+    for match in _CONVENE.finditer(body):
+        span = scope.sentence_of(match.start())
+        if scope.is_question(match.start()) or scope.is_negated(match.start()):
+            continue
+        if _has_start_time(body, when_span or span):
             return True
     return False
 

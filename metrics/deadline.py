@@ -33,7 +33,9 @@ _CLOCK: Final = (
     r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"
     r"|:(?P<cminute>\d{2}))"
 )
+# The lookahead lets the scan skip, cheaply, positions where no time expression can start.
 _EXPR: Final = re.compile(
+    r"(?=[\d今明后当本这下周星礼上中午晚傍夜凌早月年节会零〇一二两三四五六七八九十])"
     r"(?:" + _DAY + r")?(?:\([^)]{0,12}\))?(?:" + _POD + r")?(?:" + _CLOCK + r")?"
 )
 _SUFFIX: Final = re.compile(r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内)")

@@ -75,7 +75,7 @@ EXEMPTIONS: Final = _words(
 )
 PROHIBITIONS: Final = _words("严禁 禁止 不得 不准 不许 不要 别 杜绝 避免 不能 切勿 勿")
 COMPLAINTS: Final = _words(
-    "被要求 真的 没时间 受不了 太累 累死 烦死 吐槽 无语 不敢离手 天天都 一天回 心累 凭什么"
+    "被要求 太多了 也太 没完没了 怎么这么多 真的 没时间 受不了 太累 累死 烦死 吐槽 无语 不敢离手 天天都 一天回 心累 凭什么"
     " 😩 😫 😭 😤 唉 哎"
 )
 CANCELLATIONS: Final = _words("取消 另行通知 待定 暂停 纪要 要点 精神 已召开 已结束 昨天 刚才 上周")
@@ -88,7 +88,7 @@ MASKS: Final = _words(
 )
 
 # Solicited content (a contest entry), where photos and videos are material, not proof.
-CONTENT_MARKERS: Final = _words("征集 原创 短视频 作品 宣传片 参赛")
+CONTENT_MARKERS: Final = _words("征集 原创 短视频 作品 宣传片 参赛 投稿 素材 大赛 比赛 评选活动")
 
 # A member's acknowledgement starts (or, when short, ends) with one of these.
 ACK_TOKENS: Final = _words(
