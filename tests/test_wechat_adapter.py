@@ -347,6 +347,50 @@ async def test_leave_group_quits_the_room(
     assert ("bot", False) == (left.user_id, left.kicked)
 
 
+async def test_duplicate_deliveries_are_reported_once(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """Some puppets deliver a message event twice; the adapter reports it once."""
+    _, recorder = live
+    first = await service.post_room_message(ROOM, "li", "收到")
+    await service.announce_message(first)
+    await service.post_room_message(ROOM, "zhao", "好的")
+    await recorder.wait_for(GroupMessage, lambda m: m.text == "好的")
+    assert ["收到", "好的"] == [m.text for m in recorder.of(GroupMessage)]
+
+
+async def test_event_that_cannot_be_handled_is_logged_and_skipped(
+    live: tuple[WeChatAdapter, Recorder],
+    service: PuppetService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A message whose payload the service cannot give is logged with a traceback; the
+    next message still arrives."""
+    _, recorder = live
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.wechat.adapter"):
+        await service.announce_message("msg-that-was-never-stored")
+        await service.post_room_message(ROOM, "li", "下一条")
+        assert "下一条" == (await recorder.wait_for(GroupMessage)).text
+    [failure] = [r for r in caplog.records if "could not handle" in r.getMessage()]
+    assert failure.exc_info is not None
+
+
+async def test_logout_and_login_on_an_open_stream(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """An account logout is a Disconnected; logging in again is a new Connected."""
+    adapter, recorder = live
+    await service.logout()
+    lost = await recorder.wait_for(Disconnected)
+    assert "logged out" in lost.reason
+    with pytest.raises(AdapterError, match="not connected"):
+        await adapter.send_group_text(ROOM, "hello")
+    await service.login()
+    await recorder.wait_for(Connected, count=2)
+    await adapter.send_group_text(ROOM, "重新登录后")
+    assert "重新登录后" == service.sent[-1].text
+
+
 async def test_stream_drop_reconnects_within_seconds(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

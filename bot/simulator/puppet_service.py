@@ -276,6 +276,21 @@ class PuppetService:
             },
         )
 
+    async def logout(self) -> None:
+        """The WeChat account is logged out (e.g. from the phone); the stream stays open."""
+        self._logged_in = False
+        payload = {"contactId": self.self_id, "data": "logged out"}
+        self._emit(pb.EventType.EVENT_TYPE_LOGOUT, payload)
+
+    async def login(self) -> None:
+        """The account logs in again (after a QR scan) on the open stream."""
+        self._logged_in = True
+        self._emit(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.self_id})
+
+    async def announce_message(self, message_id: str) -> None:
+        """Emit a ``message`` event for any id, stored or not (duplicates, lost payloads)."""
+        self._emit(pb.EventType.EVENT_TYPE_MESSAGE, {"messageId": message_id})
+
     async def invite_bot(self, room_id: str, inviter_id: str, *, at: datetime | None = None) -> str:
         """Invite the bot into an existing room; returns the invitation id."""
         self._room(room_id)
