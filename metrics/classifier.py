@@ -118,6 +118,8 @@ _ALREADY: Final = re.compile(r"已经?")
 _BA_IMPERATIVE: Final = re.compile(r"(?:把|将)[^,;。!?已]{1,16}?(?:交|报|发|上传|填|提交)")
 # Photos or videos that are themselves the content (宣传视频, 推介视频, 参赛照片).
 _CONTENT_BEFORE: Final = re.compile(r"(?:推介|宣传|原创|参赛|作品|形象|风光|摄影|短|微)$")
+_READ_BEFORE: Final = re.compile(r"(?:查看|查阅|参考|参阅|阅读|下载|详见|见)[^,;。!?]{0,10}$")
+_READ_AFTER: Final = re.compile(r"[^,;。!?]{0,3}?(?:详见|见附件|见群|已上传|已发)")
 # Something members are asked to watch, not to film (看一下这个视频).
 _WATCHED: Final = re.compile(r"(?:看|观看|收看|学习|播放)[^,;。!?]{0,5}$")
 _TIME_LINE: Final = re.compile(r"(?:^|\n)\s*(?:会议)?时间\s*:")
@@ -265,6 +267,10 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
         return "material_request"
     if label == "trace_proof" and _is_content(hit, body):
         return ""  # a promo video to like or share; submitting it is caught by the verb
+    if hit.kind == P.TRIGGER_WEAK and label in {"material_request", "trace_proof"}:
+        clause_start = scope.clause_of(hit.start)[0]
+        if _READ_BEFORE.search(body, clause_start, hit.start) or _READ_AFTER.match(body, hit.end):
+            return ""  # 请查阅附件材料: something to read, not to hand in
     if hit.phrase in {"视频", "视屏"} and _WATCHED.search(body, sentence[0], hit.start):
         return ""
     if label == "material_request" and hit.kind == P.TRIGGER_STRONG:

@@ -25,6 +25,9 @@ _DONE_REPORT: Final = re.compile(
     r"已(?:经)?(?:报送|上报|提交|报|发|交|完成|上传|拍照|接龙|转发|到位|处理|落实|整改|核实)"
 )
 _DONE_REPORT_MAX: Final = 30
+# A unit answering a data request with its line (红星村：在岗5人) replies, it does not demand.
+_UNIT_LINE: Final = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:村|社区|网格|小组)\s*[:：\s]\s*\S")
+_UNIT_LINE_MAX: Final = 40
 _TOKENS_LONGEST_FIRST: Final = tuple(sorted(ACK_TOKENS, key=len, reverse=True))
 _TAIL_TOKENS: Final = (
     "收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位", "已发", "已上传",
@@ -50,6 +53,8 @@ def is_ack_reply(text: str) -> bool:
     if _ZERO_REPORT.match(core):
         return True
     if len(core) <= _DONE_REPORT_MAX and _DONE_REPORT.search(core):
+        return True
+    if len(core) <= _UNIT_LINE_MAX and _UNIT_LINE.match(core) and "?" not in core:
         return True
     return _starts_with_ack(core) or (len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS))
 
