@@ -123,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args(argv)
+    if not args.corpus.is_file():
+        print(f"corpus not found: {args.corpus} (pass --corpus PATH)", file=sys.stderr)
+        return 2
     examples = load_corpus(args.corpus)
     predictions = predict(examples)
     scores = score(examples, predictions)

@@ -127,7 +127,8 @@ _TIME_LINE: Final = re.compile(r"(?:^|\n)\s*(?:会议)?时间\s*:")
 _CONVENE: Final = re.compile(r"(?:召开|举行|举办)[^,;。!?\n]{0,24}?会(?!计|员|长|场)")
 _TIME_BEFORE: Final = re.compile(r"[^,;。!?]{0,4}?(?:之|以)?前(?!往)")
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|就座)")
-_URGENT_ONLY_INFORM: Final = frozenset({"urgent", "meeting"})
+# Labels a message can carry while only informing (【紧急】 weather, a meeting notice).
+_INFORMING_LABELS: Final = frozenset({"urgent", "meeting"})
 
 
 def classify(text: str, ts: datetime, mention_all: bool = False) -> Classification:
@@ -141,11 +142,12 @@ def classify(text: str, ts: datetime, mention_all: bool = False) -> Classificati
         return Classification((_ACK,))
     hits = _hits(body)
     mentions = find_deadlines(body, ts)
-    kinds = {hit.kind for hit in hits}
-    has_directive = any(hit.kind in {P.DIRECTIVE, P.TRIGGER_STRONG} for hit in hits)
-    if P.COMPLAINT in kinds and not any(h.phrase == "请" for h in hits):
+    if any(h.kind == P.COMPLAINT for h in hits) and not any(h.phrase == "请" for h in hits):
         return Classification(())
     scope = _Scope(body, hits, mentions)
+    has_directive = any(
+        h.kind == P.DIRECTIVE or (h.kind == P.TRIGGER_STRONG and scope.is_live(h)) for h in hits
+    )
     labels: set[str] = set()
     for hit in hits:
         if hit.kind in {P.TRIGGER_STRONG, P.TRIGGER_WEAK} and scope.counts(hit):
@@ -158,7 +160,7 @@ def classify(text: str, ts: datetime, mention_all: bool = False) -> Classificati
     if "meeting" not in labels and _is_meeting(body, hits, scope):
         labels.add("meeting")
     live = [m for m in mentions if not scope.is_negated(m.start) and not scope.is_question(m.start)]
-    demanded = labels - _URGENT_ONLY_INFORM or has_directive
+    demanded = labels - _INFORMING_LABELS or has_directive
     if not demanded:
         live = [m for m in live if _ACTION_AFTER.match(body, m.end)]
     deadline = min((m.when for m in live), default=None)
