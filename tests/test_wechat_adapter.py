@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -468,6 +469,33 @@ async def test_wrong_token_fails_cleanly(service: PuppetService, tmp_path: Path)
     recorder = Recorder()
     with pytest.raises(AdapterError, match="rejected the token"):
         await asyncio.wait_for(adapter.run(recorder), 5.0)
+    assert [] == recorder.events
+
+
+async def test_stop_right_after_start_returns_promptly(service: PuppetService) -> None:
+    """stop() racing the first connection still ends run() at once."""
+    assert service.endpoint is not None
+    adapter = WeChatAdapter(service.endpoint, TOKEN)
+    task = asyncio.create_task(adapter.run(Recorder()))
+    await asyncio.sleep(0)
+    await _finish(adapter, task)
+
+
+async def test_unreachable_service_is_retried_until_stopped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With nothing listening, run() keeps retrying with a warning and emits nothing."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    recorder = Recorder()
+    adapter = WeChatAdapter(f"127.0.0.1:{port}", TOKEN, cache_dir=tmp_path, reconnect_delay=0.05)
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.wechat.adapter"):
+        task = asyncio.create_task(adapter.run(recorder))
+        await asyncio.sleep(0.6)
+        await _finish(adapter, task)
+    retries = [r for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(retries) >= 2
     assert [] == recorder.events
 
 

@@ -33,6 +33,10 @@ How python-wechaty is used, and why not through ``Wechaty.start()``:
   through a small cache dropped on room-join/leave/topic events.
 * ``Message.date()`` is naive local time; we convert the payload timestamp
   (milliseconds; seconds from some puppets) to an aware UTC datetime.
+* Nothing in python-wechaty has a deadline, so a half-open connection would
+  hang forever without a sound; a Ding probe with a timeout ends the session.
+* Duplicate message events (seen from some puppets) are dropped by id here,
+  per adapter and across reconnects, instead of process-wide.
 """
 
 from __future__ import annotations
@@ -196,6 +200,8 @@ class WeChatAdapter:
         worker = asyncio.create_task(self._drain(session), name="wechat-events")
         stream = session.stream = asyncio.create_task(session.puppet.start(), name="wechat-stream")
         watchdog = asyncio.create_task(self._watch(session), name="wechat-watchdog")
+        if self._stopping.is_set():  # stop() came while the session was being built
+            stream.cancel()
         try:
             await asyncio.wait({stream})
             if stream.cancelled():
