@@ -27,7 +27,10 @@ _DAY: Final = (
     r"|(?P<week>本周|这周|这个?星期|本星期|下周|下个?星期|下个?礼拜|周|星期|礼拜)"
     r"(?P<wday>[一二三四五六日天1-7]))"
 )
-_POD: Final = r"(?P<pod>上班|上午|中午|午饭|下午|下班|晚上|傍晚|夜里|凌晨|早上|早晨)"
+# 下午下班前 names one time twice; the trailing 上班/下班 wins.
+_POD: Final = (
+    r"(?P<pod>上班|上午|中午|午饭|下午|下班|晚上|傍晚|夜里|凌晨|早上|早晨|一早)(?P<pod2>上班|下班)?"
+)
 _CLOCK: Final = (
     r"(?P<hour>\d{1,2}|[零一二两三四五六七八九十]{1,3})"
     r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"
@@ -63,6 +66,7 @@ _POD_DEFAULT: Final[dict[str, time]] = {
     "午饭": time(12, 0),
     "早上": time(12, 0),
     "早晨": time(12, 0),
+    "一早": time(12, 0),
     "凌晨": time(6, 0),
     "下午": time(17, 30),
     "下班": time(17, 30),
@@ -164,7 +168,7 @@ def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
     day, implied_pod = _resolve_day(match, today)
     if day is None:
         return None
-    pod = match.group("pod") or implied_pod
+    pod = match.group("pod2") or match.group("pod") or implied_pod
     hour_token = match.group("hour")
     if hour_token is None:
         if pod is not None:
