@@ -4,7 +4,7 @@
 // stdout, {"event":"ok",...} or {"event":"error",...}, echoing the command's optional "seq".
 // Commands:
 //   {"cmd":"contact","id":"wxid_a","name":"张三"}
-//   {"cmd":"login","id":"wxid_bot"}          self contact; re-applied after every puppet start
+//   {"cmd":"login","id":"wxid_bot"}          self contact; applied now, or when the puppet starts
 //   {"cmd":"room","id":"r1@chatroom","topic":"工作群","members":["wxid_a"],"owner":"wxid_a",
 //    "admins":[]}
 //   {"cmd":"say","from":"wxid_a","room":"r1@chatroom","text":"@李四 收到请回复",
@@ -14,6 +14,7 @@
 //   {"cmd":"topic","room":"r1@chatroom","topic":"新群名","by":"wxid_a"}
 //   {"cmd":"scan","qrcode":"https://login.weixin.qq.com/l/xyz"}   a login QR code to show
 //   {"cmd":"logout"}
+//   {"cmd":"ping"}                            replies with the puppet's login state
 // Every message the puppet sees (including what the bot sends) is reported as
 // {"event":"message","messageId":...,"talkerId":...,"roomId":...,"listenerId":...,"text":...,
 //  "mentionIds":[...],"timestamp":...}.
@@ -40,8 +41,9 @@ export class MockScenario {
     this.emit = emit
     this.selfId = undefined
 
-    // python-wechaty calls Stop then Start on connect, and Stop logs the puppet out; logging
-    // the self contact in again on every start keeps reconnecting clients logged in.
+    // The gateway starts the puppet right after it listens, so a "login" may arrive first;
+    // it is then applied on start (and again after an internal restart such as a watchdog
+    // reset, as a real puppet would resume its session).
     puppet.on('start', () => this.loginIfWanted())
     puppet.on('message', ({ messageId }) => this.reportMessage(messageId))
   }
@@ -114,6 +116,8 @@ export class MockScenario {
         this.mocker.scan(command.qrcode)
         return {}
       }
+      case 'ping':
+        return { loggedIn: this.puppet.isLoggedIn, selfId: this.selfId ?? null }
       case 'logout': {
         this.selfId = undefined
         void this.puppet.logout('mock scenario logout')

@@ -127,6 +127,29 @@ function watchPuppet (puppet) {
   })
 }
 
+/**
+ * The puppet as PuppetServer sees it: client Start/Stop calls do nothing.
+ *
+ * python-wechaty calls Stop then Start every time it connects, and stopping a real puppet
+ * logs the WeChat account out (wechat4u's stop() calls the web logout, and its logout handler
+ * wipes the saved session). So the gateway owns the puppet's lifecycle: it starts the puppet
+ * itself, and jianfu connecting, reconnecting or stopping never touches the WeChat login.
+ * Other members are bound to the real puppet so its own internal start/stop (watchdog reset)
+ * still works.
+ */
+function clientLifecycleShield (puppet) {
+  const noop = async () => {}
+  return new Proxy(puppet, {
+    get (target, prop) {
+      if (prop === 'start' || prop === 'stop') {
+        return noop
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
 async function main () {
   const { token, port: wantedPort, puppetName, sessionFile } = readConfig(process.env)
   // The session file holds login credentials: everything this process creates is owner-only.
@@ -150,7 +173,7 @@ async function main () {
   const port = wantedPort === 0 ? await freeLoopbackPort() : wantedPort
   const server = new PuppetServer({
     endpoint: `${HOST}:${port}`,
-    puppet,
+    puppet: clientLifecycleShield(puppet),
     token,
     tls: { disable: true },
   })
@@ -160,6 +183,14 @@ async function main () {
     die(`cannot listen on ${HOST}:${port}: ${e.message}`)
   }
   say(`puppet service (${puppetName}) listening on ${HOST}:${port}, TLS off, loopback only`)
+  try {
+    // A real puppet shows its login QR code from here on, before any client connects.
+    await puppet.start()
+  } catch (e) {
+    say(`the puppet failed to start: ${e.message}`)
+    await server.stop()
+    process.exit(1)
+  }
   emit({ event: 'ready', port, puppet: puppetName })
 
   let stopping = false
@@ -171,7 +202,9 @@ async function main () {
     say(`stopping (${why})`)
     try {
       await server.stop()
-      if (puppet.state.active()) {
+      // Stopping a real puppet logs the account out and clears its saved session; with a
+      // session file the operator wants the next start to resume that login, so leave it.
+      if (!sessionFile && puppet.state.active()) {
         await puppet.stop()
       }
     } catch (e) {

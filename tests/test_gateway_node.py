@@ -230,7 +230,7 @@ def scenario(gateway: Gateway) -> Scenario:
         members=[s.bot, s.chief, s.clerk, s.cadre],
         owner=s.chief,
     )["id"]
-    gateway.command("login", id=s.bot)
+    assert gateway.command("login", id=s.bot)["loggedIn"]
     return Scenario(s.bot, s.chief, s.clerk, s.cadre, room)
 
 
@@ -324,6 +324,9 @@ async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
     finally:
         await bot.stop()
         runner.cancel()
+    # python-wechaty sent Stop; the WeChat account must stay logged in for the next connect.
+    assert {"loggedIn": True, "selfId": scenario.bot}.items() <= gateway.command("ping").items()
+    assert [] == [e for e in gateway.events if "logout" == e["event"]]
     assert TOKEN not in gateway.log_path.read_text(encoding="utf-8")
 
 
@@ -451,6 +454,8 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
     finally:
         await adapter.stop()
         await asyncio.wait_for(runner, 15)
+    assert gateway.command("ping")["loggedIn"]
+    assert [] == [e for e in gateway.events if "logout" == e["event"]]
     # The bot's own post reaches the puppet but is not recorded as someone's message.
     assert [] == [
         e for e in events.events if isinstance(e, GroupMessage) and scenario.bot == e.sender_id
@@ -549,12 +554,6 @@ async def test_gateway_shows_the_login_qr_code_and_keeps_the_session_private(
         scan = gw.wait_for(lambda e: "scan" == e["event"])
         gw.command("contact", id="wxid_session_bot", name="减负助手")
         gw.command("login", id="wxid_session_bot")
-        # The login is applied when a client starts the puppet, as python-wechaty does.
-        channel, stub = _puppet_stub(gw.port, TOKEN)
-        try:
-            await stub.start()
-        finally:
-            channel.close()
         await asyncio.to_thread(gw.wait_for, lambda e: "login" == e["event"])
         session_file = tmp_path / "bot-session.memory-card.json"
         for _ in range(50):
