@@ -456,6 +456,19 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
         await asyncio.wait_for(runner, 15)
     assert gateway.command("ping")["loggedIn"]
     assert [] == [e for e in gateway.events if "logout" == e["event"]]
+
+    # A restarted jianfu finds the account still logged in: the gateway replays the login.
+    again = WeChatAdapter(f"127.0.0.1:{gateway.port}", TOKEN, cache_dir=tmp_path / "wechaty")
+    replayed = Recorder()
+    rerun = asyncio.create_task(again.run(replayed))
+    try:
+        assert Connected("wechat", scenario.bot, "减负助手") == await replayed.wait_for(
+            lambda e: isinstance(e, Connected), 20
+        )
+        assert scenario.room in {g.group_id for g in await again.list_groups()}
+    finally:
+        await again.stop()
+        await asyncio.wait_for(rerun, 15)
     # The bot's own post reaches the puppet but is not recorded as someone's message.
     assert [] == [
         e for e in events.events if isinstance(e, GroupMessage) and scenario.bot == e.sender_id
