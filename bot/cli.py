@@ -184,6 +184,69 @@ def digest(
         engine.dispose()
 
 
+@main.group()
+def roster() -> None:
+    """Check the roster and find members it does not map yet."""
+
+
+@roster.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def roster_check(path: Path) -> None:
+    """Validate a roster file (CSV or TOML) without touching the database.
+
+    \b
+    Example:
+      jianfu roster check roster.csv
+    """
+    from bot.roster import parse_roster
+
+    try:
+        entries = parse_roster(path)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    units = sorted({e.unit for e in entries})
+    heads = sum(e.is_head for e in entries)
+    both = sum(bool(e.wechat_id and e.qq_id) for e in entries)
+    click.echo(
+        f"{path}: {len(entries)} 人，{len(units)} 个单位，{heads} 名负责人，{both} 人同时有微信和QQ"
+    )
+    for unit in units:
+        if not any(e.is_head for e in entries if e.unit == unit):
+            click.echo(f"提示：单位“{unit}”没有负责人（is_head），不会收到周报")
+
+
+@roster.command("unmapped")
+@click.option("--limit", default=30, show_default=True, help="How many accounts to list.")
+@CONFIG_OPTION
+@DB_OPTION
+def roster_unmapped(limit: int, config_path: Path | None, db_url: str | None) -> None:
+    """List the most active group members the roster does not map yet.
+
+    Add them to the roster (with their unit) so their load is counted under the
+    right person and unit, and across WeChat and QQ.
+
+    \b
+    Example:
+      jianfu roster unmapped --db data/demo/jianfu-demo.sqlite3
+    """
+    from metrics.db import make_engine
+    from metrics.queries import unmapped_members
+
+    config = _load(config_path, db_url)
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as conn:
+            rows = unmapped_members(conn, limit)
+    finally:
+        engine.dispose()
+    if not rows:
+        click.echo("花名册已覆盖所有出现过的成员。")
+        return
+    click.echo("platform,id,显示名,消息数,所在群数")
+    for platform, ext, name, n_msgs, n_groups in rows:
+        click.echo(f"{platform},{ext},{name},{n_msgs},{n_groups}")
+
+
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
     with stream:

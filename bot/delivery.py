@@ -118,10 +118,19 @@ async def deliver_week(
     results: list[Delivery] = []
     for unit, refs in sorted(targets.items()):
         schedule = config.schedule_for(unit)
-        async with engine.connect() as conn:
-            data = await conn.run_sync(build_digest, week, schedule, unit)
-        body = render_digest(data, config.digest.top_n)
-        save_digest(config.digest.out_dir, unit, week, body)
+        try:
+            async with engine.connect() as conn:
+                data = await conn.run_sync(build_digest, week, schedule, unit)
+            body = render_digest(data, config.digest.top_n)
+            save_digest(config.digest.out_dir, unit, week, body)
+        except Exception as e:
+            # One unit's broken digest must not stop the others; nothing is claimed,
+            # so the next run retries it.
+            log.exception("building the %s digest for %s failed", week, unit)
+            results += [
+                Delivery(unit, week, ref, "failed", f"{type(e).__name__}: {e}") for ref in refs
+            ]
+            continue
         for ref in refs:
             async with engine.begin() as conn:
                 claimed = await conn.run_sync(_claim, unit, week, ref, body, now)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, Sender, completed_week, deliver_week
+from bot.store import purge_older_than
 from metrics.models import Message
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,17 @@ class DigestScheduler:
             self.on_delivered(results)
         return results
 
+    async def purge(self) -> int:
+        """Apply the retention period: message metadata older than it is deleted."""
+        days = self.config.privacy.retention_days
+        if days <= 0:
+            return 0
+        async with self.engine.begin() as conn:
+            n = await purge_older_than(conn, self.clock() - timedelta(days=days))
+        if n:
+            log.info("retention: deleted %d messages older than %d days", n, days)
+        return n
+
     async def _missed_week_has_data(self, fire: datetime) -> bool:
         week = completed_week(fire, self.config.timezone)
         async with self.engine.connect() as conn:
@@ -82,6 +94,13 @@ class DigestScheduler:
             id="weekly-digest",
             coalesce=True,
             misfire_grace_time=6 * 3600,
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.purge,
+            CronTrigger(hour=3, minute=17, timezone=self.config.timezone),
+            id="retention",
+            coalesce=True,
             replace_existing=True,
         )
         prev = previous_fire_time(self.trigger, self.clock())

@@ -243,3 +243,11 @@ async def audit(
             detail=detail,
         )
     )
+
+
+async def purge_older_than(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Delete message metadata sent before ``cutoff`` (the retention period); returns rows."""
+    old = select(Message.id).where(Message.sent_at < cutoff)
+    await conn.execute(delete(MessageMention).where(MessageMention.message_id.in_(old)))
+    result = await conn.execute(delete(Message).where(Message.sent_at < cutoff))
+    return int(result.rowcount or 0)

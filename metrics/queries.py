@@ -213,3 +213,24 @@ def heads(conn: Connection, unit: str) -> list[tuple[str, str, str]]:
             seen.add(r.id)
             out.append((r.platform, r.external_id, r.name))
     return out
+
+
+def unmapped_members(conn: Connection, limit: int = 30) -> list[tuple[str, str, str, int, int]]:
+    """Accounts not in the roster, most active first: (platform, id, name, messages, groups).
+
+    They appear under their platform names until the operator maps them.
+    """
+    rows = conn.execute(
+        text(
+            """SELECT i.platform, i.external_id, i.display_name,
+                      (SELECT COUNT(*) FROM messages m WHERE m.sender_identity_id = i.id) AS n_msgs,
+                      (SELECT COUNT(DISTINCT ms.group_id) FROM memberships ms
+                        WHERE ms.identity_id = i.id AND ms.left_at IS NULL) AS n_groups
+               FROM identities i JOIN people p ON p.id = i.person_id
+               WHERE p.source = 'auto' AND NOT p.opted_out
+               ORDER BY n_msgs DESC, n_groups DESC, i.platform, i.external_id
+               LIMIT :limit"""
+        ),
+        {"limit": limit},
+    ).all()
+    return [(r.platform, r.external_id, r.display_name, r.n_msgs, r.n_groups) for r in rows]

@@ -1,0 +1,144 @@
+"""The jianfu command as users run it: demo, digest, roster, classify, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.adapters.wechat.compat import reset_wechaty_caches
+from bot.cli import main
+from bot.simulator.demo import run_demo
+from tests.conftest import REPO
+
+CORPUS = Path(os.environ.get("JIANFU_CORPUS", REPO.parent / "shared" / "corpus" / "demand-dev.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """One full demo (real wechaty client, OneBot WebSocket, scheduler) shared by this module."""
+    out = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    reset_wechaty_caches()
+    asyncio.run(run_demo(seed=7, week="2026-W47", out=out, echo=lines.append))
+    reset_wechaty_caches()
+    yield out, "\n".join(lines)
+
+
+def test_demo_prints_the_delivered_digest(demo_run: tuple[Path, str]) -> None:
+    """The demo says what it replayed, prints the head's digest and where the database is."""
+    out, printed = demo_run
+    assert "29 个群的群主已同意记录" in printed
+    assert "调度器已把周报私信发给" in printed
+    assert "【减负周报】镇党政办 · 2026年第47周（11月16日—11月22日）" in printed
+    assert f"数据库：{out / 'jianfu-demo.sqlite3'}" in printed
+    assert (out / "digests" / "2026-W47" / "镇党政办.txt").exists()
+
+
+def test_digest_command_prints_a_unit(demo_run: tuple[Path, str]) -> None:
+    """`jianfu digest --week --unit --db` prints that unit's digest from the file."""
+    out, _ = demo_run
+    db = str(out / "jianfu-demo.sqlite3")
+    result = CliRunner().invoke(main, ["digest", "--week", "2026-W47", "--unit", "新河村", "--db", db])
+    assert 0 == result.exit_code, result.output
+    assert result.output.startswith("【减负周报】新河村 · 2026年第47周")
+
+
+def test_digest_command_rejects_unknown_unit(demo_run: tuple[Path, str]) -> None:
+    """An unknown unit is a clear error listing the known units."""
+    out, _ = demo_run
+    db = str(out / "jianfu-demo.sqlite3")
+    result = CliRunner().invoke(main, ["digest", "--unit", "火星村", "--db", db])
+    assert 1 == result.exit_code
+    assert "unknown unit '火星村'; known units:" in result.output
+    assert "新河村" in result.output
+
+
+def test_digest_command_rejects_missing_file(tmp_path: Path) -> None:
+    """A database path that does not exist is reported, not created."""
+    result = CliRunner().invoke(main, ["digest", "--db", str(tmp_path / "nope.sqlite3")])
+    assert 1 == result.exit_code
+    assert "does not exist" in result.output
+    assert not (tmp_path / "nope.sqlite3").exists()
+
+
+def test_roster_commands(demo_run: tuple[Path, str]) -> None:
+    """`roster check` summarises the demo roster; `roster unmapped` finds nobody unmapped."""
+    out, _ = demo_run
+    runner = CliRunner()
+    check = runner.invoke(main, ["roster", "check", str(out / "roster.csv")])
+    assert 0 == check.exit_code, check.output
+    assert "95 人" in check.output
+    unmapped = runner.invoke(main, ["roster", "unmapped", "--db", str(out / "jianfu-demo.sqlite3")])
+    assert "花名册已覆盖所有出现过的成员。\n" == unmapped.output
+
+
+def test_roster_check_reports_bad_rows(tmp_path: Path) -> None:
+    """A row without any account is named with its line number."""
+    path = tmp_path / "roster.csv"
+    path.write_text("name,unit,wechat_id,qq_id,is_head\n张三,镇党政办,,,no\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["roster", "check", str(path)])
+    assert 1 == result.exit_code
+    assert "line 2: 张三 needs a wechat_id or a qq_id" in result.output
+
+
+def test_classify_command_writes_the_specified_fields(tmp_path: Path) -> None:
+    """Each input line gives id, sorted labels, a +08:00 deadline or null, and a band."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "ts": "2026-11-20T21:05:00+08:00",
+                    "text": "@所有人 请今晚10点前报送台账，收到请回复", "mention_all": True},
+                   ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "b", "ts": "2026-11-21T10:00:00+08:00", "text": "收到"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["classify", "--jsonl", str(src)])
+    assert 0 == result.exit_code, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {"id", "labels", "deadline", "band"} == set(rows[0])
+    assert "a" == rows[0]["id"]
+    assert "2026-11-20T22:00:00+08:00" == rows[0]["deadline"]
+    assert {"ack_request", "deadline", "material_request"} <= set(rows[0]["labels"])
+    assert rows[0]["labels"] == sorted(rows[0]["labels"])
+    assert "evening" == rows[0]["band"]
+    assert {"id": "b", "labels": ["ack_reply"], "deadline": None, "band": "weekend"} == rows[1]
+
+
+def test_classify_command_rejects_bad_lines(tmp_path: Path) -> None:
+    """A line that is not JSON, or a time without offset, names the line."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "ts": "2026-11-20T21:05:00", "text": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["classify", "--jsonl", str(src)])
+    assert 1 == result.exit_code
+    assert "line 1: ts 2026-11-20T21:05:00 has no UTC offset" in result.output
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
+def test_classify_command_runs_on_the_dev_corpus() -> None:
+    """The whole dev corpus classifies with one output line per input line."""
+    result = CliRunner().invoke(main, ["classify", "--jsonl", str(CORPUS)])
+    assert 0 == result.exit_code, result.output
+    n_in = sum(1 for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert n_in == len(result.output.splitlines())
+
+
+def test_migrate_command_creates_a_private_file(tmp_path: Path) -> None:
+    """`jianfu migrate --db FILE` creates the schema in a 0600 file."""
+    db = tmp_path / "new.sqlite3"
+    result = CliRunner().invoke(main, ["migrate", "--db", str(db)])
+    assert 0 == result.exit_code, result.output
+    assert 0o600 == db.stat().st_mode & 0o777
+
+
+def test_run_without_config_explains_itself() -> None:
+    """`jianfu run` needs a config and says how to get one."""
+    result = CliRunner().invoke(main, ["run"])
+    assert 1 == result.exit_code
+    assert "config.example.toml" in result.output
