@@ -188,6 +188,18 @@ async def test_room_message_becomes_group_message(
     assert (expected_mentions, expected_all) == (msg.mentions, msg.mention_all)
 
 
+async def test_group_nickname_is_used_in_the_room(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """A member's 群昵称 names them in that room's messages and member list."""
+    adapter, recorder = live
+    service.set_room_alias(ROOM, "li", "李干事-党政办")
+    await service.post_room_message(ROOM, "li", "收到")
+    assert "李干事-党政办" == (await recorder.wait_for(GroupMessage)).sender_name
+    members = {m.user_id: m.name for m in (await adapter.group_info(ROOM)).members}
+    assert ("李干事-党政办", "王主任") == (members["li"], members["wang"])
+
+
 async def test_mention_all_written_only_in_text_is_detected(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

@@ -31,7 +31,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,6 +71,7 @@ class _Room:
     topic: str
     owner_id: str
     member_ids: list[str]
+    aliases: dict[str, str] = field(default_factory=dict)  # 群昵称 per member
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,13 @@ class PuppetService:
             self._require_contact(contact_id)
         self._rooms[room_id] = _Room(topic, owner_id, members)
 
+    def set_room_alias(self, room_id: str, contact_id: str, alias: str) -> None:
+        """Give a member a group nickname (群昵称), shown instead of their name in that room."""
+        room = self._room(room_id)
+        if contact_id not in room.member_ids:
+            raise SimulatorError(f"{contact_id!r} is not a member of room {room_id!r}")
+        room.aliases[contact_id] = alias
+
     def room_members(self, room_id: str) -> list[str]:
         """Current member ids of a room."""
         return list(self._room(room_id).member_ids)
@@ -204,7 +212,7 @@ class PuppetService:
         mentions = list(dict.fromkeys(mention_ids))
         prefix = []
         for contact_id in mentions:
-            name = "@" + self._require_contact(contact_id)
+            name = "@" + (room.aliases.get(contact_id) or self._require_contact(contact_id))
             if name not in text:
                 prefix.append(name + AT_SEPARATOR)
         if mention_all:
@@ -449,9 +457,9 @@ class PuppetService:
     async def _rpc_room_member_payload(
         self, request: pb.RoomMemberPayloadRequest
     ) -> pb.RoomMemberPayloadResponse:
-        self._room(request.id)
+        alias = self._room(request.id).aliases.get(request.member_id, "")
         name = self._require_contact(request.member_id)
-        return pb.RoomMemberPayloadResponse(id=request.member_id, name=name)
+        return pb.RoomMemberPayloadResponse(id=request.member_id, name=name, room_alias=alias)
 
     async def _rpc_room_quit(self, request: pb.RoomQuitRequest) -> pb.RoomQuitResponse:
         await self.member_leave(request.id, [self.self_id], self.self_id)

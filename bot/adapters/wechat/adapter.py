@@ -1,36 +1,18 @@
 """WeChatAdapter: the ChatAdapter for WeChat, on python-wechaty talking to a wechaty puppet service.
 
-How python-wechaty is used, and why not through ``Wechaty.start()``:
+How the connection is built is explained in ``session``. Here:
 
-* ``Wechaty.start()`` blocks while the event stream is open, sleeps 60 s and
-  recurses on connection errors, calls ``loop.stop()`` on any
-  ``WechatyPuppetError`` (a wrong endpoint would stop *our* event loop) and
-  prints other exceptions. So each connection here builds a fresh
-  ``Wechaty`` (fresh ``PuppetOptions`` each time: the dataclass default is a
-  shared, mutated instance), calls ``init_puppet()`` for the bound
-  Contact/Room classes, and runs ``puppet.start()`` itself inside a task;
-  reconnecting is our own loop with a short, capped back-off.
-* The Wechaty event bridge is not installed: its login handler starts the
-  plugin manager (an APScheduler and a check of local port 5000), its message
-  handler de-duplicates ids process-wide and fetches every payload
-  all-or-nothing, and pyee runs each handler as a separate task so order is
-  lost. We listen on the puppet's own emitter with plain functions that only
-  enqueue, and one worker per connection handles events in arrival order.
+* Reconnecting is our own loop with a short, capped back-off; a rejected
+  token ends ``run()`` with AdapterError instead of retrying forever.
+* One worker per connection handles the puppet's events in arrival order.
   Every handler failure is logged with ``logging.exception`` and the worker
   carries on; a failing sink is logged the same way.
-* We pass our own ``AsyncIOScheduler`` so no ``job.db`` SQLite job store is
-  created, and port 0 so the plugin web server check never collides.
-* The token goes into ``puppet.options.token`` *after* the puppet is built:
-  given both endpoint and token, ``PuppetService.__init__`` logs the token.
 * ``PuppetService.message_payload`` maps the TypeScript message type through a
   16-entry list (GroupNote becomes "unspecified", Post = 16 raises
   IndexError), so message payloads are read through the client's own stub and
   mapped here. ``PuppetService.room_invitation_payload`` always fails
   (``to_dict()`` gives camelCase keys), which also breaks
   ``RoomInvitation.accept()``; we use the stub and ``room_invitation_accept``.
-* ``Room.ready()`` returns early once a payload is cached, even with
-  ``force_sync``; group topics and owners come from ``puppet.room_payload``
-  through a small cache dropped on room-join/leave/topic events.
 * ``Message.date()`` is naive local time; we convert the payload timestamp
   (milliseconds; seconds from some puppets) to an aware UTC datetime.
 * Nothing in python-wechaty has a deadline, so a half-open connection would
@@ -46,11 +28,8 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters.wechat import compat
 from bot.adapters.wechat.payloads import (
@@ -59,6 +38,7 @@ from bot.adapters.wechat.payloads import (
     payload_time,
     visible_text,
 )
+from bot.adapters.wechat.session import Session
 from bot.events import (
     AdapterError,
     Connected,
@@ -79,21 +59,6 @@ log = logging.getLogger(__name__)
 
 _SEEN_IDS_KEPT = 10_000
 _DRAIN_TIMEOUT = 5.0
-
-
-@dataclass
-class _Session:
-    """One connection: a fresh Wechaty, its puppet, and the ordered event queue."""
-
-    bot: Any
-    puppet: Any
-    scheduler: AsyncIOScheduler
-    queue: asyncio.Queue[tuple[str, Any] | None] = field(default_factory=asyncio.Queue)
-    rooms: dict[str, Any] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    lookups: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
-    stream: asyncio.Task[None] | None = None
-    lost_reason: str | None = None
 
 
 class WeChatAdapter:
@@ -132,7 +97,7 @@ class WeChatAdapter:
         self._probe_interval = probe_interval
         self._probe_timeout = probe_timeout
         self._sink: EventSink | None = None
-        self._session: _Session | None = None
+        self._session: Session | None = None
         self._stopping = asyncio.Event()
         self._running = False
         self._connected = False
@@ -195,7 +160,7 @@ class WeChatAdapter:
         compat.reset_wechaty_caches()
         if self._cache_dir is not None:
             compat.use_cache_dir(self._cache_dir)
-        session = await self._new_session()
+        session = await Session.open(self._endpoint, self._token)
         self._session = session
         worker = asyncio.create_task(self._drain(session), name="wechat-events")
         stream = session.stream = asyncio.create_task(session.puppet.start(), name="wechat-stream")
@@ -223,7 +188,7 @@ class WeChatAdapter:
             stream.cancel()
             await self._close_session(session, worker)
 
-    async def _watch(self, session: _Session) -> None:
+    async def _watch(self, session: Session) -> None:
         """Cancel the stream when the service stops answering Ding.
 
         python-wechaty sets no deadline anywhere: on a half-open TCP
@@ -242,65 +207,16 @@ class WeChatAdapter:
                 session.stream.cancel()
                 return
 
-    async def _new_session(self) -> _Session:
-        options = compat.PuppetOptions()
-        options.end_point = self._endpoint
-        puppet = compat.WechatyPuppetService(options)
-        puppet.options.token = self._token
-        scheduler = AsyncIOScheduler()
-        bot = compat.Wechaty(
-            compat.WechatyOptions(
-                puppet=puppet,
-                puppet_options=options,
-                scheduler=scheduler,
-                host="127.0.0.1",
-                port=0,
-            )
-        )
-        # Binds per-bot Contact/Room/Message subclasses to this puppet (no I/O).
-        await bot.init_puppet()
-        session = _Session(bot=bot, puppet=puppet, scheduler=scheduler)
-        for name in (
-            "login",
-            "logout",
-            "message",
-            "room-join",
-            "room-leave",
-            "room-invite",
-            "room-topic",
-            "scan",
-            "error",
-        ):
-            puppet.on(name, self._enqueuer(session, name))
-        return session
-
-    @staticmethod
-    def _enqueuer(session: _Session, name: str) -> Callable[..., None]:
-        def enqueue(payload: Any = None, *_: Any) -> None:
-            session.queue.put_nowait((name, payload))
-
-        return enqueue
-
-    async def _close_session(self, session: _Session, worker: asyncio.Task[None]) -> None:
+    async def _close_session(self, session: Session, worker: asyncio.Task[None]) -> None:
         session.queue.put_nowait(None)
         try:
             await asyncio.wait_for(asyncio.shield(worker), _DRAIN_TIMEOUT)
         except TimeoutError:
             worker.cancel()
             log.warning("dropped WeChat events still queued after %.0fs", _DRAIN_TIMEOUT)
-        puppet = session.puppet
-        try:
-            await asyncio.wait_for(puppet.stop(), self._probe_timeout)
-        except Exception as exc:  # the connection is usually gone already
-            log.debug("puppet stop() after disconnect failed: %r", exc)
-        finally:
-            if puppet.channel is not None:
-                puppet.channel.close()
-                puppet.channel = None
-            if session.scheduler.running:
-                session.scheduler.shutdown(wait=False)
-            if self._session is session:
-                self._session = None
+        await session.close(self._probe_timeout)
+        if self._session is session:
+            self._session = None
 
     # ---- events ----------------------------------------------------------
 
@@ -311,7 +227,7 @@ class WeChatAdapter:
         except Exception:
             log.exception("event sink failed on %s", type(event).__name__)
 
-    async def _drain(self, session: _Session) -> None:
+    async def _drain(self, session: Session) -> None:
         while (item := await session.queue.get()) is not None:
             name, payload = item
             try:
@@ -319,7 +235,7 @@ class WeChatAdapter:
             except Exception:
                 log.exception("could not handle WeChat %s event", name)
 
-    async def _handle(self, session: _Session, name: str, payload: Any) -> None:
+    async def _handle(self, session: Session, name: str, payload: Any) -> None:
         if name == "login":
             await self._on_login(session, payload.contact_id)
         elif name == "logout":
@@ -335,18 +251,18 @@ class WeChatAdapter:
         elif name == "room-invite":
             await self._on_room_invite(session, payload.room_invitation_id)
         elif name == "room-topic":
-            session.rooms.pop(payload.room_id, None)
+            session.forget_room(payload.room_id)
         elif name == "scan":
             log.warning("the WeChat account needs a QR-code login at the puppet service")
         elif name == "error":
             log.warning("WeChat puppet service reported an error: %s", payload)
 
-    async def _on_login(self, session: _Session, self_id: str) -> None:
+    async def _on_login(self, session: Session, self_id: str) -> None:
         self._self_id = self_id
         self._connected = True
-        await self._emit(Connected("wechat", self_id, await self._name(session, self_id)))
+        await self._emit(Connected("wechat", self_id, await session.name(self_id)))
 
-    async def _on_message(self, session: _Session, message_id: str) -> None:
+    async def _on_message(self, session: Session, message_id: str) -> None:
         if message_id in self._seen:
             return  # some puppets deliver the same message more than once
         self._seen[message_id] = None
@@ -359,9 +275,9 @@ class WeChatAdapter:
         msg_type = message_type_name(p.type)
         text = visible_text(msg_type, p.text, p.filename)
         at = payload_time(p.timestamp)
-        talker_name = await self._name(session, talker_id)
         if p.room_id:
-            room = await self._room(session, p.room_id)
+            talker_name = await session.member_name(p.room_id, talker_id)
+            room = await session.room(p.room_id)
             mentions, mention_all = detect_mentions(list(p.mention_ids), text)
             await self._emit(
                 GroupMessage(
@@ -380,27 +296,26 @@ class WeChatAdapter:
                 )
             )
         elif msg_type == "text" and p.to_id in ("", self._self_id):
+            talker_name = await session.name(talker_id)
             await self._emit(PrivateMessage("wechat", message_id, talker_id, talker_name, at, text))
 
-    async def _on_room_join(self, session: _Session, payload: Any) -> None:
-        session.rooms.pop(payload.room_id, None)
-        for user_id in payload.invited_ids:
-            session.names.pop(user_id, None)  # a newcomer may have been looked up and failed
+    async def _on_room_join(self, session: Session, payload: Any) -> None:
+        session.forget_room(payload.room_id, newcomers=list(payload.invited_ids))
         at = payload_time(payload.timestamp or 0)
         for user_id in payload.invited_ids:
-            name = await self._name(session, user_id)
+            name = await session.member_name(payload.room_id, user_id)
             operator = payload.inviter_id or None
             await self._emit(MemberJoined("wechat", payload.room_id, user_id, name, at, operator))
 
-    async def _on_room_leave(self, session: _Session, payload: Any) -> None:
-        session.rooms.pop(payload.room_id, None)
+    async def _on_room_leave(self, session: Session, payload: Any) -> None:
+        session.forget_room(payload.room_id)
         at = payload_time(payload.timestamp or 0)
         remover = payload.remover_id or None
         for user_id in payload.removed_ids:
             kicked = remover is not None and remover != user_id
             await self._emit(MemberLeft("wechat", payload.room_id, user_id, at, remover, kicked))
 
-    async def _on_room_invite(self, session: _Session, invitation_id: str) -> None:
+    async def _on_room_invite(self, session: Session, invitation_id: str) -> None:
         p = await session.puppet.puppet_stub.room_invitation_payload(id=invitation_id)
         await self._emit(
             GroupInvitation(
@@ -412,29 +327,9 @@ class WeChatAdapter:
             )
         )
 
-    async def _name(self, session: _Session, contact_id: str) -> str:
-        """Display name of a contact, or its id when the puppet cannot say (cached per session)."""
-        if contact_id in session.names:
-            return session.names[contact_id]
-        contact = session.bot.Contact.load(contact_id)
-        try:
-            async with session.lookups:
-                await contact.ready()
-            name = str(contact.name or contact_id)
-        except Exception as exc:
-            log.warning("no contact payload for %s: %r", contact_id, exc)
-            name = contact_id
-        session.names[contact_id] = name
-        return name
-
-    async def _room(self, session: _Session, room_id: str) -> Any:
-        if room_id not in session.rooms:
-            session.rooms[room_id] = await session.puppet.room_payload(room_id)
-        return session.rooms[room_id]
-
     # ---- queries and actions --------------------------------------------
 
-    def _live(self) -> _Session:
+    def _live(self) -> Session:
         if self._session is None or not self._connected:
             raise AdapterError("WeChat is not connected")
         return self._session
@@ -454,7 +349,7 @@ class WeChatAdapter:
         try:
             payload = await session.puppet.room_payload(group_id)
             member_ids = await session.puppet.room_members(group_id)
-            names = await asyncio.gather(*(self._name(session, m) for m in member_ids))
+            names = await asyncio.gather(*(session.member_name(group_id, m) for m in member_ids))
         except Exception as exc:
             raise AdapterError(f"reading WeChat room {group_id} failed: {exc}") from exc
         owner = payload.owner_id or None
@@ -472,7 +367,7 @@ class WeChatAdapter:
         """Send ``text`` to one contact."""
         await self._say(lambda s: s.bot.Contact.load(user_id), user_id, text)
 
-    async def _say(self, target: Callable[[_Session], Any], target_id: str, text: str) -> None:
+    async def _say(self, target: Callable[[Session], Any], target_id: str, text: str) -> None:
         if not text.strip():
             raise AdapterError(f"refusing to send an empty WeChat message to {target_id}")
         session = self._live()
