@@ -277,8 +277,12 @@ async def _replay(demo: Demo, messages: list[SimMessage], engine: object) -> int
 
 def _print_result(demo: Demo, config: Config, t: Township) -> None:
     echo = demo.echo
-    focus = [d for d in demo.delivered if d.unit == FOCUS_UNIT and d.status == "sent"]
-    shown = focus[0] if focus else next(d for d in demo.delivered if d.status == "sent")
+    sent_ok = [d for d in demo.delivered if d.status == "sent"]
+    if not sent_ok:
+        errors = "; ".join(sorted({f"{d.unit}: {d.body}" for d in demo.delivered}))
+        raise BotError(f"demo: no digest could be delivered ({errors})")
+    focus = [d for d in sent_ok if d.unit == FOCUS_UNIT]
+    shown = focus[0] if focus else sent_ok[0]
     head = next((p for p in t.heads if p.unit == shown.unit), None)
     who = f"{head.name}（{shown.unit}负责人）" if head else shown.unit
     echo("")
