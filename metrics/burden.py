@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Boolean, Connection, Integer, String, bindparam, text
 
-from metrics.acks import AckItem, ack_delays, latency_stats, link_acks
+from metrics.acks import DEFAULT_WINDOW, AckItem, ack_delays, latency_stats, link_acks
 from metrics.calendar import week_bounds
 from metrics.models import UTCDateTime
 
@@ -22,7 +22,9 @@ __all__ = [
     "SendersReport",
     "ack_load",
     "after_hours_senders",
+    "duration_zh",
     "person_ack_load",
+    "personal_ack_lines",
     "scope_sql",
 ]
 
@@ -99,14 +101,15 @@ def ack_load(
     unit: str | None = None,
     *,
     lookback: timedelta = DEFAULT_LOOKBACK,
+    window: timedelta = DEFAULT_WINDOW,
     person_id: int | None = None,
 ) -> list[AckLoad]:
     """Acks per person who sent any in ``week`` (of ``unit``), most acks first.
 
     Acks are linked to demands with metrics.acks.link_acks over every group's demands
     and acks from ``lookback`` before the week start to its end, so a Sunday-night
-    demand answered on Monday morning counts (an ack answers a demand at most 24 h
-    old, metrics.acks.DEFAULT_WINDOW). Senders are keyed by person, so a
+    demand answered on Monday morning counts; an ack answers a demand at most
+    ``window`` old (24 h, metrics.acks.DEFAULT_WINDOW). Senders are keyed by person, so a
     person's WeChat and QQ accounts are one replier; opted-out senders are stored
     without identity and are left out (each anonymous message gets its own key, so
     it is never taken for someone's own demand).
@@ -148,7 +151,7 @@ def ack_load(
         )
         for r in rows
     ]
-    links = link_acks(items)
+    links = link_acks(items, window)
     delays = ack_delays(items, links)
     by_key = {item.key: item for item in items}
     per_person: dict[int, list[tuple[AckItem, bool]]] = defaultdict(list)
@@ -184,11 +187,42 @@ def ack_load(
 
 
 def person_ack_load(
-    conn: Connection, person_id: int, week: str, tz: str, *, lookback: timedelta = DEFAULT_LOOKBACK
+    conn: Connection,
+    person_id: int,
+    week: str,
+    tz: str,
+    *,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> AckLoad | None:
     """One person's ack figures for the personal summary; None if they sent no ack or opted out."""
-    found = ack_load(conn, week, tz, lookback=lookback, person_id=person_id)
+    found = ack_load(conn, week, tz, lookback=lookback, window=window, person_id=person_id)
     return found[0] if found else None
+
+
+def duration_zh(seconds: float) -> str:
+    """A delay in Chinese at a sensible unit: 45 秒, 12 分钟, 2.5 小时."""
+    if seconds < 60:
+        return f"{round(seconds)} 秒"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} 分钟"
+    return f"{seconds / 3600:.1f} 小时"
+
+
+def personal_ack_lines(load: AckLoad | None) -> list[str]:
+    """Lines for the 我的负担 summary (metrics.personal): this person's acks only."""
+    if load is None:
+        return ["· 本周没有回复“收到”类消息"]
+    lines = [
+        f"· 回复“收到”类消息 {load.acks} 次，其中非工作时间 {load.acks_off_hours} 次，"
+        f"参加接龙 {load.roll_calls} 次"
+    ]
+    if load.median_seconds is not None and load.p90_seconds is not None:
+        lines.append(
+            f"· 回复用时中位 {duration_zh(load.median_seconds)}，"
+            f"九成在 {duration_zh(load.p90_seconds)}内"
+        )
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
