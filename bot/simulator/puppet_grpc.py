@@ -1,4 +1,4 @@
-"""grpclib server plumbing for the simulated puppet service: token check on :authority, cuttable links.
+"""grpclib plumbing for the simulated puppet service: routes, token check, cuttable links.
 
 grpclib 0.4 hides the ``:authority`` pseudo-header (where python-wechaty puts
 its token) from request handlers, and neither its ``Server.close()`` nor
@@ -12,15 +12,60 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
+from grpclib.const import Cardinality, Status
 from grpclib.const import Handler as RouteHandler
-from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from grpclib.protocol import H2Protocol
 from grpclib.server import Handler as _GrpclibHandler
 from grpclib.server import Server, Stream
+from wechaty_grpc.wechaty import puppet as pb
+
+ROUTE_PREFIX = "/wechaty.Puppet/"
+Rpc = Callable[[Any], Awaitable[Any]]
+
+
+def puppet_routes(
+    servicer: Any, gate: asyncio.Event, *, not_found: type[Exception]
+) -> dict[str, RouteHandler]:
+    """Route table for a servicer whose ``_rpc_<snake_name>`` methods answer wechaty RPCs.
+
+    Routes and request/reply classes come from wechaty-grpc itself (the
+    ``/wechaty.Puppet/RoomPayload`` route takes ``RoomPayloadRequest``...).
+    Unary methods take the request and return the reply; ``_rpc_event`` gets
+    the raw stream. Calls wait while ``gate`` is clear; ``not_found`` errors
+    become gRPC NOT_FOUND.
+    """
+
+    def unary(rpc: Rpc) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
+        async def handle(stream: Stream[Any, Any]) -> None:
+            request = await stream.recv_message()
+            await gate.wait()
+            try:
+                reply = await rpc(request)
+            except not_found as exc:
+                raise GRPCError(Status.NOT_FOUND, str(exc)) from exc
+            await stream.send_message(reply)
+
+        return handle
+
+    routes = {}
+    for method in dir(servicer):
+        if not method.startswith("_rpc_") or method == "_rpc_event":
+            continue
+        name = "".join(part.title() for part in method.removeprefix("_rpc_").split("_"))
+        routes[ROUTE_PREFIX + name] = RouteHandler(
+            unary(getattr(servicer, method)),
+            Cardinality.UNARY_UNARY,
+            getattr(pb, f"{name}Request"),
+            getattr(pb, f"{name}Response"),
+        )
+    routes[ROUTE_PREFIX + "Event"] = RouteHandler(
+        servicer._rpc_event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse
+    )
+    return routes
 
 
 class _TokenCheckingHandler(_GrpclibHandler):

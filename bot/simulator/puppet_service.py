@@ -30,25 +30,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from grpclib.const import Cardinality, Status
 from grpclib.const import Handler as RouteHandler
+from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from grpclib.server import Stream
 from wechaty_grpc.wechaty import puppet as pb
 
 from bot.events import BotError
-from bot.simulator.puppet_grpc import TokenCheckingServer
+from bot.simulator.puppet_grpc import TokenCheckingServer, puppet_routes
 
 MENTION_ALL_ID = "notify@all"
 MENTION_ALL_TEXT = "@所有人"
 AT_SEPARATOR = "\u2005"  # WeChat ends each @name with a four-per-em space
 TS_MESSAGE_TYPE_TEXT = 7
-_ROUTE_PREFIX = "/wechaty.Puppet/"
 
 
 class SimulatorError(BotError):
@@ -79,9 +78,6 @@ class _Invitation:
     room_id: str
     inviter_id: str
     timestamp_ms: int
-
-
-Rpc = Callable[[Any], Awaitable[Any]]
 
 
 def _epoch_ms(at: datetime | None) -> int:
@@ -157,11 +153,6 @@ class PuppetService:
     def resume(self) -> None:
         """Answer again after ``stall``."""
         self._answering.set()
-
-    @property
-    def connected_streams(self) -> int:
-        """How many clients currently hold an open event stream."""
-        return len(self._streams)
 
     # ---- world -----------------------------------------------------------
 
@@ -362,37 +353,8 @@ class PuppetService:
     # ---- gRPC ------------------------------------------------------------
 
     def __mapping__(self) -> dict[str, RouteHandler]:
-        """grpclib route table: each ``_rpc_room_payload`` method serves ``RoomPayload``.
-
-        Request and reply classes are wechaty-grpc's own betterproto messages.
-        """
-        routes = {}
-        for method in dir(self):
-            if not method.startswith("_rpc_") or method == "_rpc_event":
-                continue
-            name = "".join(part.title() for part in method.removeprefix("_rpc_").split("_"))
-            routes[_ROUTE_PREFIX + name] = RouteHandler(
-                self._unary(getattr(self, method)),
-                Cardinality.UNARY_UNARY,
-                getattr(pb, f"{name}Request"),
-                getattr(pb, f"{name}Response"),
-            )
-        routes[_ROUTE_PREFIX + "Event"] = RouteHandler(
-            self._rpc_event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse
-        )
-        return routes
-
-    def _unary(self, rpc: Rpc) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
-        async def handle(stream: Stream[Any, Any]) -> None:
-            request = await stream.recv_message()
-            await self._answering.wait()
-            try:
-                reply = await rpc(request)
-            except SimulatorError as exc:
-                raise GRPCError(Status.NOT_FOUND, str(exc)) from exc
-            await stream.send_message(reply)
-
-        return handle
+        """grpclib route table; ``_rpc_room_payload`` serves ``RoomPayload`` and so on."""
+        return puppet_routes(self, self._answering, not_found=SimulatorError)
 
     async def _rpc_event(self, stream: Stream[Any, Any]) -> None:
         await stream.recv_message()
