@@ -309,5 +309,14 @@ def classify(jsonl_path: Path, config_path: Path | None) -> None:
         click.echo(json.dumps(record, ensure_ascii=False))
 
 
+def _register_inspector_commands() -> None:
+    # inspect (Datasette) and export live in their own module to keep this one small.
+    from bot.cli_inspect import register
+
+    register(main)
+
+
+_register_inspector_commands()
+
 if __name__ == "__main__":
     main()
