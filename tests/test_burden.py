@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, Engine, insert, update
 
-from metrics.burden import ack_load, after_hours_senders, person_ack_load
+from metrics.burden import ack_load, after_hours_senders, person_ack_load, personal_ack_lines
 from metrics.calendar import DEFAULT_SCHEDULE, WorkingCalendar, iso_week
 from metrics.db import make_engine
 from metrics.fingerprint import DEFAULT_MAX_DISTANCE, fingerprint, hamming
@@ -224,6 +224,11 @@ def test_person_ack_load_and_unit_filter(engine: Engine) -> None:
     assert mine is not None and 5 == mine.acks
     assert nothing is None
     assert ["陈站长"] == [a.name for a in village]
+    assert [
+        "· 回复“收到”类消息 5 次，其中非工作时间 2 次，参加接龙 1 次",
+        "· 回复用时中位 12 分钟，九成在 6.4 小时内",
+    ] == personal_ack_lines(mine)
+    assert ["· 本周没有回复“收到”类消息"] == personal_ack_lines(nothing)
 
 
 # --- senders ------------------------------------------------------------------------------
