@@ -157,6 +157,8 @@ class WeChatAdapter:
 
     async def _run_session(self) -> str:
         """Run one connection until its event stream ends; return why it ended."""
+        if (unreachable := await self._unreachable()) is not None:
+            return unreachable
         compat.reset_wechaty_caches()
         if self._cache_dir is not None:
             compat.use_cache_dir(self._cache_dir)
@@ -187,6 +189,25 @@ class WeChatAdapter:
             watchdog.cancel()
             stream.cancel()
             await self._close_session(session, worker)
+
+    async def _unreachable(self) -> str | None:
+        """Why the endpoint cannot be reached now, or None if a TCP connect succeeds.
+
+        The client's own check (``ping_endpoint``) is a blocking telnetlib
+        connect with a 3 s timeout run inside the event loop; checking first
+        without blocking keeps an unreachable service from freezing the bot.
+        """
+        host, port = compat.extract_host_and_port(self._endpoint)
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), self._probe_timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            return f"cannot connect to {host}:{port} ({exc!r})"
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return None
 
     async def _watch(self, session: Session) -> None:
         """Cancel the stream when the service stops answering Ding.

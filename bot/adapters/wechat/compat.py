@@ -16,6 +16,8 @@ Pitfalls handled here (see DOMAIN.md section 5):
 * Importing ``wechaty`` evaluates ``config.cache_dir`` in class bodies, which
   creates ``./.wechaty`` in the current directory unless ``CACHE_DIR`` is set,
   so we point ``CACHE_DIR`` at a per-user temp directory before importing.
+  (``wechaty_puppet.config`` creates ``./.wechaty`` unconditionally; nothing
+  we import loads it.)
 * python-wechaty's loggers (``get_logger``) install their own stderr handler,
   do not propagate, and log at INFO, including message text (privacy) and, in
   ``PuppetService.__init__``, the service token. We default ``WECHATY_LOG`` to
@@ -115,6 +117,7 @@ with warnings.catch_warnings():
     )
     from wechaty_puppet.schemas.puppet import PuppetOptions
     from wechaty_puppet_service import PuppetService as WechatyPuppetService
+    from wechaty_puppet_service.utils import extract_host_and_port
 
 for _name in _SECRET_BEARING_LOGGERS:
     logging.getLogger(_name).addFilter(_RedactSecrets())
@@ -154,6 +157,7 @@ __all__ = [
     "WechatyPuppetError",
     "WechatyPuppetService",
     "default_cache_dir",
+    "extract_host_and_port",
     "register_secret",
     "reset_wechaty_caches",
     "use_cache_dir",
