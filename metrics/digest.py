@@ -178,9 +178,9 @@ def build_digest(
     )
 
 
-def _names(items: list[str] | tuple[str, ...], limit: int = 3) -> str:
+def _names(items: list[str] | tuple[str, ...], limit: int = 3, counter: str = "个") -> str:
     shown = "、".join(items[:limit])
-    return shown + (f"等{len(items)}个" if len(items) > limit else "")
+    return shown + (f"等{len(items)}{counter}" if len(items) > limit else "")
 
 
 def findings(d: DigestData) -> list[Finding]:
@@ -316,9 +316,9 @@ def _where(unit: str | None, department: str | None) -> str:
 def _repeat_line(r: RepeatFinding, d: DigestData) -> str:
     first, last = (month_day(d.local(t).date()) for t in (r.first_at, r.last_at))
     span = first if first == last else f"{first}—{last}"
-    who = _names(r.senders)
-    depts = f"（{_names(r.departments)}）" if r.departments else ""
-    return f"同一要求 {r.count} 次：{_names(r.groups)}；{who}{depts}；{span}"
+    who = _names(r.senders, 2, "人")
+    depts = f"（{_names(r.departments, 2)}）" if r.departments else ""
+    return f"同一要求 {r.count} 次：{_names(r.groups, 2, '个群')}；{who}{depts}；{span}"
 
 
 # A WeChat message a head reads on a phone: about a screen and a half.
@@ -406,7 +406,7 @@ def render_digest(d: DigestData, top_n: int = 5) -> str:
     sections.append(
         _Section(
             "▶ 重复要求、时限过短（R6）：" + "，".join(counts),
-            [_repeat_line(r, d) for r in d.repeats[:3]],
+            [_repeat_line(r, d) for r in _widest(d.repeats)[:3]],
             1,
             always=bool(counts),
         )
@@ -428,6 +428,11 @@ def render_digest(d: DigestData, top_n: int = 5) -> str:
     basis = "依据：" + "；".join(f"{r} {RULES[r].short}" for r in cited)
     short_basis = "依据：" + "、".join(cited) + "（条文见详情）"
     return _fit(head, sections, [[basis, *hint, more], [short_basis, *hint, more]])
+
+
+def _widest(repeats: list[RepeatFinding]) -> list[RepeatFinding]:
+    """Repeats reaching the most groups first: the ones a head would act on."""
+    return sorted(repeats, key=lambda r: (-len(r.groups), -r.count, r.first_at))
 
 
 def _interleave(found: list[Finding]) -> list[Finding]:
