@@ -294,7 +294,7 @@ def build_datasette(
     return Datasette(
         **files,
         metadata=build_metadata(path.stem, password_hash),
-        settings={"sql_time_limit_ms": 5000, "allow_download": False},
+        settings={"sql_time_limit_ms": 15000, "allow_download": False},
     )
 
 
