@@ -165,6 +165,16 @@ def test_cli_missing_file_and_busy_port(db_file: Path, tmp_path: Path) -> None:
     assert "已被占用" in output
 
 
+def _inspect_command() -> list[str]:
+    """`jianfu inspect` once bot/cli.py registers it; the same command via its module before."""
+    from bot.cli import main
+
+    script = Path(sys.executable).parent / "jianfu"
+    if "inspect" in main.commands and script.exists():
+        return [str(script), "inspect"]
+    return [sys.executable, "-m", "bot.cli_inspect", "inspect"]
+
+
 @pytest.fixture
 def served(db_file: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`jianfu inspect DB --port P` as a real process; yields its base URL and the file."""
@@ -172,7 +182,7 @@ def served(db_file: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env = {**os.environ, PASSWORD_ENV: ""}
     log = (tmp_path / "inspect.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli_inspect", "inspect", str(db_file), "--port", str(port)],
+        [*_inspect_command(), str(db_file), "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=log,
