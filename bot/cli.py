@@ -148,10 +148,13 @@ def migrate(config_path: Path | None, db_url: str | None) -> None:
 @click.option(
     "--unit", default=None, help="Unit name as in the roster. Default: all units together."
 )
+@click.option(
+    "--full", is_flag=True, help="Every finding with its detail tables, not the phone-sized text."
+)
 @CONFIG_OPTION
 @DB_OPTION
 def digest(
-    week: str | None, unit: str | None, config_path: Path | None, db_url: str | None
+    week: str | None, unit: str | None, full: bool, config_path: Path | None, db_url: str | None
 ) -> None:
     """Print a unit's weekly digest from the database.
 
@@ -159,9 +162,10 @@ def digest(
     Examples:
       jianfu digest --week 2026-W47 --unit 镇党政办 --db data/demo/jianfu-demo.sqlite3
       jianfu digest --config jianfu.toml            # latest week, all units
+      jianfu digest --week 2026-W47 --unit 新河村 --full --db data/jianfu.sqlite3
     """
     from metrics.db import make_engine
-    from metrics.digest import build_digest, render_digest
+    from metrics.digest import build_digest, render_digest, render_digest_full
     from metrics.queries import latest_week_with_data, units
 
     config = _load(config_path, db_url)
@@ -176,8 +180,12 @@ def digest(
                 raise click.ClickException(
                     f"unknown unit {unit!r}; known units: {', '.join(known) or '(none: load a roster)'}"
                 )
-            data = build_digest(conn, week, config.schedule_for(unit), unit)
-        click.echo(render_digest(data, top_n=config.digest.top_n))
+            data = build_digest(
+                conn, week, config.schedule_for(unit), unit, settings=config.digest.settings
+            )
+        click.echo(
+            render_digest_full(data) if full else render_digest(data, top_n=config.digest.top_n)
+        )
     except MetricsError as e:
         raise click.ClickException(str(e)) from None
     finally:

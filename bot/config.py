@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.events import BotError
 from metrics.calendar import DEFAULT_SCHEDULE, WorkSchedule, schedule_from_mapping
 from metrics.db import default_url
+from metrics.digest import DigestSettings
+from metrics.hygiene_queries import HygieneSettings
 from metrics.errors import MetricsError
 
 
@@ -78,6 +81,7 @@ class DigestConfig:
     cron: str = "30 8 * * mon"
     out_dir: Path = Path("data") / "digests"
     top_n: int = 5
+    settings: DigestSettings = field(default_factory=DigestSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,27 @@ def _refs(values: Any, where: str) -> tuple[Ref, ...]:
     return tuple(Ref.parse(v, where) for v in values)
 
 
+def _digest_settings(dg: dict[str, Any]) -> DigestSettings:
+    """The checks' thresholds from [digest]; each key falls back to the documented default."""
+    base, hyg = DigestSettings(), HygieneSettings()
+    short = dg.get("short_deadline_hours")
+    if short is not None and (isinstance(short, bool) or not isinstance(short, int | float)):
+        raise ConfigError(f"digest.short_deadline_hours: expected a number, got {short!r}")
+    return DigestSettings(
+        ack_window=timedelta(hours=_typed(dg, "ack_window_hours", float, 24.0, "digest")),
+        repeat_window_days=_typed(
+            dg, "repeat_window_days", float, float(base.repeat_window_days), "digest"
+        ),
+        short_deadline_hours=None if short is None else float(short),
+        hygiene=HygieneSettings(
+            idle_days=_typed(dg, "dormant_days", float, float(hyg.idle_days), "digest"),
+            overlap=_typed(dg, "overlap_threshold", float, float(hyg.overlap), "digest"),
+            person_cap=_typed(dg, "groups_per_person_cap", int, hyg.person_cap, "digest"),
+            unit_cap=_typed(dg, "groups_per_unit_cap", int, hyg.unit_cap, "digest"),
+        ),
+    )
+
+
 def config_from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
     """Build a Config from parsed TOML; relative paths are taken from ``base_dir``."""
     try:
@@ -194,6 +219,7 @@ def config_from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> Con
             cron=_typed(dg, "cron", str, "30 8 * * mon", "digest"),
             out_dir=out_dir if out_dir.is_absolute() else base_dir / out_dir,
             top_n=_typed(dg, "top_n", int, 5, "digest"),
+            settings=_digest_settings(dg),
         ),
         consent=ConsentConfig(
             admins=_refs(cs.get("admins", []), "consent.admins"),

@@ -120,7 +120,9 @@ async def deliver_week(
         schedule = config.schedule_for(unit)
         try:
             async with engine.connect() as conn:
-                data = await conn.run_sync(build_digest, week, schedule, unit)
+                data = await conn.run_sync(
+                    build_digest, week, schedule, unit, settings=config.digest.settings
+                )
             body = render_digest(data, config.digest.top_n)
             save_digest(config.digest.out_dir, unit, week, body)
         except Exception as e:

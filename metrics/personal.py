@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from metrics.burden import person_ack_load, personal_ack_lines
 from metrics.calendar import WorkSchedule, iso_week
 from metrics.queries import person_week
 
@@ -29,6 +30,7 @@ def personal_summary(
         f"· 非工作时间被@ {mine.pings_off_hours} 次，@所有人 {mine.pings_all_off_hours} 次",
         f"· 群内提出的要求 {mine.demands} 条，其中非工作时间 {mine.demands_off_hours} 条",
     ]
+    lines += personal_ack_lines(person_ack_load(conn, person_id, week, schedule.timezone))
     if mine.self_reported_groups is not None:
         lines.append(
             f"· 您自报共在 {mine.self_reported_groups} 个工作群（助手统计到 {mine.groups} 个）"
