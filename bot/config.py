@@ -13,8 +13,8 @@ from bot.events import BotError
 from metrics.calendar import DEFAULT_SCHEDULE, WorkSchedule, schedule_from_mapping
 from metrics.db import default_url
 from metrics.digest import DigestSettings
-from metrics.hygiene_queries import HygieneSettings
 from metrics.errors import MetricsError
+from metrics.hygiene_queries import HygieneSettings
 
 
 class ConfigError(BotError):

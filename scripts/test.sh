@@ -20,6 +20,12 @@ if command -v npm >/dev/null 2>&1 && [ -f gateway/package-lock.json ]; then
     fi
 fi
 
+# Headless Chromium for the Datasette page test (Debian's package; the test fails in CI without it).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "test: installing Debian's chromium for the browser test" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 echo "test: ruff" >&2
 .venv/bin/ruff check bot metrics tests bench
 echo "test: mypy" >&2

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect, text
 
 from metrics.db import alembic_config, make_engine, migrate
 from metrics.queries import person_week
@@ -207,21 +204,6 @@ def test_downgrade_drops_the_views(db_url: str) -> None:
     assert [] == insp.get_view_names()
     assert "messages" in insp.get_table_names()
     engine.dispose()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    admin = os.environ.get("JIANFU_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip("set JIANFU_TEST_POSTGRES_URL to an admin URL of a PostgreSQL server")
-    name = f"jianfu_views_{uuid.uuid4().hex[:8]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
 
 
 @pytest.mark.postgres
