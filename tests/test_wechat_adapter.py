@@ -360,6 +360,55 @@ async def test_leave_group_quits_the_room(
     assert ("bot", False) == (left.user_id, left.kicked)
 
 
+async def test_messages_arrive_in_the_order_posted(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """A burst of 收到 replies reaches the sink in the order the service sent it."""
+    _, recorder = live
+    senders = ["li", "zhao", "wang"] * 10
+    for i, sender in enumerate(senders):
+        await service.post_room_message(ROOM, sender, f"收到{i}")
+    await recorder.wait_for(GroupMessage, count=len(senders))
+    assert [f"收到{i}" for i in range(len(senders))] == [m.text for m in recorder.of(GroupMessage)]
+
+
+async def test_topic_change_renames_the_group(
+    live: tuple[WeChatAdapter, Recorder], service: PuppetService
+) -> None:
+    """After room-topic, messages carry the new group name."""
+    _, recorder = live
+    await service.post_room_message(ROOM, "li", "改名前")
+    await recorder.wait_for(GroupMessage)  # names are read when a message is handled
+    await service.change_topic(ROOM, "镇党政办工作群（新）", "wang")
+    await service.post_room_message(ROOM, "li", "改名后")
+    await recorder.wait_for(GroupMessage, count=2)
+    assert ["镇党政办工作群", "镇党政办工作群（新）"] == [
+        m.group_name for m in recorder.of(GroupMessage)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "target"),
+    [
+        (lambda a: a.send_group_text("nosuch@chatroom", "你好"), "nosuch@chatroom"),
+        (lambda a: a.send_private_text("nobody", "你好"), "nobody"),
+        (lambda a: a.group_info("nosuch@chatroom"), "nosuch@chatroom"),
+        (lambda a: a.leave_group("nosuch@chatroom"), "nosuch@chatroom"),
+        (lambda a: a.accept_invitation("inv-404"), "inv-404"),
+    ],
+    ids=["send_group_text", "send_private_text", "group_info", "leave_group", "accept"],
+)
+async def test_failed_platform_calls_raise_adapter_error(
+    live: tuple[WeChatAdapter, Recorder],
+    action: Callable[[WeChatAdapter], Any],
+    target: str,
+) -> None:
+    """Calls the service rejects surface as AdapterError naming the target."""
+    adapter, _ = live
+    with pytest.raises(AdapterError, match=f"WeChat .*{target} failed"):
+        await action(adapter)
+
+
 async def test_duplicate_deliveries_are_reported_once(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

@@ -275,6 +275,23 @@ class PuppetService:
             },
         )
 
+    async def change_topic(
+        self, room_id: str, topic: str, changer_id: str, *, at: datetime | None = None
+    ) -> None:
+        """Rename a room and emit ``room-topic``."""
+        room = self._room(room_id)
+        old, room.topic = room.topic, topic
+        self._emit(
+            pb.EventType.EVENT_TYPE_ROOM_TOPIC,
+            {
+                "changerId": changer_id,
+                "newTopic": topic,
+                "oldTopic": old,
+                "roomId": room_id,
+                "timestamp": _epoch_ms(at),
+            },
+        )
+
     async def logout(self) -> None:
         """The WeChat account is logged out (e.g. from the phone); the stream stays open."""
         self._logged_in = False
