@@ -469,6 +469,20 @@ async def test_stream_drop_reconnects_within_seconds(
     assert "恢复后的消息" == msg.text
 
 
+async def test_stop_rpc_only_on_connect_and_shutdown(service: PuppetService) -> None:
+    """Stop (a logout for some real puppets) is not sent after a dropped stream."""
+    assert service.endpoint is not None
+    recorder = Recorder()
+    adapter = WeChatAdapter(service.endpoint, TOKEN, reconnect_delay=0.1)
+    task = await _start(adapter, recorder)
+    assert 1 == service.stop_calls  # python-wechaty's start() sends Stop, then Start
+    await service.drop_stream()
+    await recorder.wait_for(Connected, count=2)
+    assert 2 == service.stop_calls
+    await _finish(adapter, task)
+    assert 3 == service.stop_calls
+
+
 async def test_hard_connection_loss_reconnects(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

@@ -98,6 +98,7 @@ class PuppetService:
         self.sent: list[SentText] = []
         self.left_rooms: set[str] = set()
         self.accepted_invitations: set[str] = set()
+        self.stop_calls = 0  # Stop RPCs received (a real service stops the puppet on each)
         self._contacts: dict[str, str] = {self_id: self_name}
         self._rooms: dict[str, _Room] = {}
         self._messages: dict[str, pb.MessagePayloadResponse] = {}
@@ -396,6 +397,7 @@ class PuppetService:
         return pb.StartResponse()
 
     async def _rpc_stop(self, _: pb.StopRequest) -> pb.StopResponse:
+        self.stop_calls += 1
         return pb.StopResponse()
 
     async def _rpc_ding(self, request: pb.DingRequest) -> pb.DingResponse:

@@ -235,7 +235,7 @@ class WeChatAdapter:
         except TimeoutError:
             worker.cancel()
             log.warning("dropped WeChat events still queued after %.0fs", _DRAIN_TIMEOUT)
-        await session.close(self._probe_timeout)
+        await session.close(self._probe_timeout, stop_service=self._stopping.is_set())
         if self._session is session:
             self._session = None
 

@@ -93,13 +93,21 @@ class Session:
 
         return enqueue
 
-    async def close(self, stop_timeout: float) -> None:
-        """Tell the service we stop (best effort) and release the channel and scheduler."""
+    async def close(self, stop_timeout: float, *, stop_service: bool) -> None:
+        """Release the channel and scheduler; with ``stop_service``, send Stop first.
+
+        A Node PuppetServer's Stop stops the WeChat puppet itself (a logout
+        for some puppets), so it is sent only when the bot shuts down, not
+        after a dropped stream. (The client's ``start()`` sends Stop before
+        Start on every connect anyway; that we cannot avoid.)
+        """
         try:
-            await asyncio.wait_for(self.puppet.stop(), stop_timeout)
-        except Exception as exc:  # the connection is usually gone already
-            log.debug("puppet stop() after disconnect failed: %r", exc)
+            if stop_service:
+                await asyncio.wait_for(self.puppet.stop(), stop_timeout)
+        except Exception as exc:  # the connection may be gone already
+            log.debug("puppet stop() failed: %r", exc)
         finally:
+            self.puppet._event_stream.remove_all_listeners()
             if self.puppet.channel is not None:
                 self.puppet.channel.close()
                 self.puppet.channel = None
