@@ -215,6 +215,9 @@ class WeChatAdapter:
         python-wechaty sets no deadline anywhere: on a half-open TCP
         connection (NAT timeout, a frozen service) its event stream and every
         call would wait forever and the bot would record nothing, silently.
+        Heartbeat events cannot serve instead: not every puppet sends them,
+        and Wechaty listens for "heart-beat" while the client emits
+        "heartbeat" (python-wechaty #412).
         """
         while True:
             await asyncio.sleep(self._probe_interval)
@@ -273,7 +276,9 @@ class WeChatAdapter:
             await self._on_room_invite(session, payload.room_invitation_id)
         elif name == "room-topic":
             session.forget_room(payload.room_id)
-        elif name == "scan":
+        elif name == "scan" and not session.scan_reported:
+            # QR codes refresh every few seconds while waiting; say it once per connection.
+            session.scan_reported = True
             log.warning("the WeChat account needs a QR-code login at the puppet service")
         elif name == "error":
             log.warning("WeChat puppet service reported an error: %s", payload)

@@ -72,6 +72,7 @@ class Session:
         self.queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
         self.stream: asyncio.Task[None] | None = None
         self.lost_reason: str | None = None
+        self.scan_reported = False
         self._rooms: dict[str, Any] = {}
         self._names: dict[str, str] = {}
         self._member_names: dict[tuple[str, str], str] = {}
