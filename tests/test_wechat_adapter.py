@@ -453,6 +453,24 @@ async def test_logout_and_login_on_an_open_stream(
     assert "重新登录后" == service.sent[-1].text
 
 
+async def test_qr_login_request_is_reported_once_without_the_code(
+    live: tuple[WeChatAdapter, Recorder],
+    service: PuppetService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Refreshing QR codes give one warning, and the login code itself is not logged."""
+    _, recorder = live
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.wechat.adapter"):
+        await service.logout()
+        for n in range(3):
+            await service.request_scan(f"https://login.weixin.qq.com/l/secret{n}")
+        await service.login()
+        await recorder.wait_for(Connected, count=2)
+    scans = [r for r in caplog.records if "QR-code" in r.getMessage()]
+    assert 1 == len(scans)
+    assert "secret" not in caplog.text
+
+
 async def test_stream_drop_reconnects_within_seconds(
     live: tuple[WeChatAdapter, Recorder], service: PuppetService
 ) -> None:

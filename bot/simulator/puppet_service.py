@@ -299,6 +299,10 @@ class PuppetService:
         payload = {"contactId": self.self_id, "data": "logged out"}
         self._emit(pb.EventType.EVENT_TYPE_LOGOUT, payload)
 
+    async def request_scan(self, qrcode: str) -> None:
+        """Show a login QR code (status Waiting), as a logged-out puppet does repeatedly."""
+        self._emit(pb.EventType.EVENT_TYPE_SCAN, {"status": 2, "qrcode": qrcode})
+
     async def login(self) -> None:
         """The account logs in again (after a QR scan) on the open stream."""
         self._logged_in = True
