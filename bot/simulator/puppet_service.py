@@ -28,11 +28,10 @@ Protocol facts mirrored here (from the installed client sources):
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from grpclib.const import Handler as RouteHandler
@@ -41,17 +40,13 @@ from grpclib.exceptions import GRPCError
 from grpclib.server import Stream
 from wechaty_grpc.wechaty import puppet as pb
 
-from bot.events import BotError
 from bot.simulator.puppet_grpc import TokenCheckingServer, puppet_routes
+from bot.simulator.puppet_world import Invitation, SimulatorError, World, epoch_ms
 
 MENTION_ALL_ID = "notify@all"
 MENTION_ALL_TEXT = "@所有人"
 AT_SEPARATOR = "\u2005"  # WeChat ends each @name with a four-per-em space
 TS_MESSAGE_TYPE_TEXT = 7
-
-
-class SimulatorError(BotError):
-    """The simulated world was asked something impossible (unknown room, non-member...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +58,6 @@ class SentText:
     text: str
     is_room: bool
     mention_ids: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Room:
-    topic: str
-    owner_id: str
-    member_ids: list[str]
-    aliases: dict[str, str] = field(default_factory=dict)  # 群昵称 per member
-
-
-@dataclass(frozen=True, slots=True)
-class _Invitation:
-    room_id: str
-    inviter_id: str
-    timestamp_ms: int
-
-
-def _epoch_ms(at: datetime | None) -> int:
-    moment = at if at is not None else datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise SimulatorError(f"timestamp {moment!r} must be timezone-aware")
-    return int(moment.timestamp() * 1000)
 
 
 class PuppetService:
@@ -99,11 +72,7 @@ class PuppetService:
         self.left_rooms: set[str] = set()
         self.accepted_invitations: set[str] = set()
         self.stop_calls = 0  # Stop RPCs received (a real service stops the puppet on each)
-        self._contacts: dict[str, str] = {self_id: self_name}
-        self._rooms: dict[str, _Room] = {}
-        self._messages: dict[str, pb.MessagePayloadResponse] = {}
-        self._invitations: dict[str, _Invitation] = {}
-        self._ids = itertools.count(1)
+        self._world = World(self_id, self_name)
         self._logged_in = False
         self._streams: set[asyncio.Queue[pb.EventResponse | None]] = set()
         self._backlog: list[pb.EventResponse] = []
@@ -159,27 +128,19 @@ class PuppetService:
 
     def add_contact(self, contact_id: str, name: str) -> None:
         """Create or rename a contact."""
-        self._contacts[contact_id] = name
+        self._world.contacts[contact_id] = name
 
     def add_room(self, room_id: str, topic: str, owner_id: str, member_ids: Iterable[str]) -> None:
         """Create a room; every member (and the owner) must be a known contact."""
-        members = list(dict.fromkeys(member_ids))
-        if owner_id not in members:
-            members.insert(0, owner_id)
-        for contact_id in members:
-            self._require_contact(contact_id)
-        self._rooms[room_id] = _Room(topic, owner_id, members)
+        self._world.add_room(room_id, topic, owner_id, member_ids)
 
     def set_room_alias(self, room_id: str, contact_id: str, alias: str) -> None:
         """Give a member a group nickname (群昵称), shown instead of their name in that room."""
-        room = self._room(room_id)
-        if contact_id not in room.member_ids:
-            raise SimulatorError(f"{contact_id!r} is not a member of room {room_id!r}")
-        room.aliases[contact_id] = alias
+        self._world.member(room_id, contact_id).aliases[contact_id] = alias
 
     def room_members(self, room_id: str) -> list[str]:
         """Current member ids of a room."""
-        return list(self._room(room_id).member_ids)
+        return list(self._world.room(room_id).member_ids)
 
     async def post_room_message(
         self,
@@ -198,13 +159,11 @@ class PuppetService:
 
         ``message_type`` is the TypeScript value (1 = attachment, 6 = image...).
         """
-        room = self._room(room_id)
-        if talker_id not in room.member_ids:
-            raise SimulatorError(f"{talker_id!r} is not a member of room {room_id!r}")
+        room = self._world.member(room_id, talker_id)
         mentions = list(dict.fromkeys(mention_ids))
         prefix = []
         for contact_id in mentions:
-            name = "@" + (room.aliases.get(contact_id) or self._require_contact(contact_id))
+            name = "@" + (room.aliases.get(contact_id) or self._world.contact_name(contact_id))
             if name not in text:
                 prefix.append(name + AT_SEPARATOR)
         if mention_all:
@@ -212,10 +171,10 @@ class PuppetService:
             if MENTION_ALL_TEXT not in text:
                 prefix.insert(0, MENTION_ALL_TEXT + AT_SEPARATOR)
         payload = pb.MessagePayloadResponse(
-            id=message_id or self._new_id("msg"),
+            id=message_id or self._world.new_id("msg"),
             filename=filename,
             text="".join(prefix) + text,
-            timestamp=_epoch_ms(at),
+            timestamp=epoch_ms(at),
             type=message_type,
             from_id=talker_id,
             room_id=room_id,
@@ -227,11 +186,11 @@ class PuppetService:
         self, talker_id: str, text: str, *, at: datetime | None = None
     ) -> str:
         """Send a 1:1 text message from ``talker_id`` to the bot and return its id."""
-        self._require_contact(talker_id)
+        self._world.contact_name(talker_id)
         payload = pb.MessagePayloadResponse(
-            id=self._new_id("msg"),
+            id=self._world.new_id("msg"),
             text=text,
-            timestamp=_epoch_ms(at),
+            timestamp=epoch_ms(at),
             type=TS_MESSAGE_TYPE_TEXT,
             from_id=talker_id,
             to_id=self.self_id,
@@ -247,12 +206,12 @@ class PuppetService:
         at: datetime | None = None,
     ) -> None:
         """Add members to a room and emit one ``room-join`` event for them."""
-        room = self._room(room_id)
+        room = self._world.room(room_id)
         joined = list(dict.fromkeys(member_ids))
         for contact_id in joined:
-            self._require_contact(contact_id)
+            self._world.contact_name(contact_id)
         room.member_ids.extend(m for m in joined if m not in room.member_ids)
-        self._emit_room_join(room_id, joined, inviter_id, _epoch_ms(at))
+        self._emit_room_join(room_id, joined, inviter_id, epoch_ms(at))
 
     async def member_leave(
         self,
@@ -263,7 +222,7 @@ class PuppetService:
         at: datetime | None = None,
     ) -> None:
         """Remove members from a room and emit one ``room-leave`` event for them."""
-        room = self._room(room_id)
+        room = self._world.room(room_id)
         left = list(dict.fromkeys(member_ids))
         room.member_ids[:] = [m for m in room.member_ids if m not in left]
         self._emit(
@@ -272,7 +231,7 @@ class PuppetService:
                 "removeeIdList": left,
                 "removerId": remover_id,
                 "roomId": room_id,
-                "timestamp": _epoch_ms(at),
+                "timestamp": epoch_ms(at),
             },
         )
 
@@ -280,7 +239,7 @@ class PuppetService:
         self, room_id: str, topic: str, changer_id: str, *, at: datetime | None = None
     ) -> None:
         """Rename a room and emit ``room-topic``."""
-        room = self._room(room_id)
+        room = self._world.room(room_id)
         old, room.topic = room.topic, topic
         self._emit(
             pb.EventType.EVENT_TYPE_ROOM_TOPIC,
@@ -289,7 +248,7 @@ class PuppetService:
                 "newTopic": topic,
                 "oldTopic": old,
                 "roomId": room_id,
-                "timestamp": _epoch_ms(at),
+                "timestamp": epoch_ms(at),
             },
         )
 
@@ -314,10 +273,10 @@ class PuppetService:
 
     async def invite_bot(self, room_id: str, inviter_id: str, *, at: datetime | None = None) -> str:
         """Invite the bot into an existing room; returns the invitation id."""
-        self._room(room_id)
-        self._require_contact(inviter_id)
-        invitation_id = self._new_id("inv")
-        self._invitations[invitation_id] = _Invitation(room_id, inviter_id, _epoch_ms(at))
+        self._world.room(room_id)
+        self._world.contact_name(inviter_id)
+        invitation_id = self._world.new_id("inv")
+        self._world.invitations[invitation_id] = Invitation(room_id, inviter_id, epoch_ms(at))
         self._emit(pb.EventType.EVENT_TYPE_ROOM_INVITE, {"roomInvitationId": invitation_id})
         return invitation_id
 
@@ -337,25 +296,10 @@ class PuppetService:
 
     # ---- internals -------------------------------------------------------
 
-    def _new_id(self, kind: str) -> str:
-        return f"{kind}-{next(self._ids)}"
-
-    def _require_contact(self, contact_id: str) -> str:
-        try:
-            return self._contacts[contact_id]
-        except KeyError:
-            raise SimulatorError(f"unknown contact {contact_id!r}; add_contact() first") from None
-
-    def _room(self, room_id: str) -> _Room:
-        try:
-            return self._rooms[room_id]
-        except KeyError:
-            raise SimulatorError(f"unknown room {room_id!r}; add_room() first") from None
-
     def _publish_message(self, payload: pb.MessagePayloadResponse) -> str:
-        if payload.id in self._messages:
+        if payload.id in self._world.messages:
             raise SimulatorError(f"message id {payload.id!r} already used")
-        self._messages[payload.id] = payload
+        self._world.messages[payload.id] = payload
         self._emit(pb.EventType.EVENT_TYPE_MESSAGE, {"messageId": payload.id})
         return str(payload.id)
 
@@ -411,22 +355,22 @@ class PuppetService:
         return pb.VersionResponse(version="jianfu-simulator")
 
     async def _rpc_contact_list(self, _: pb.ContactListRequest) -> pb.ContactListResponse:
-        return pb.ContactListResponse(ids=list(self._contacts))
+        return pb.ContactListResponse(ids=list(self._world.contacts))
 
     async def _rpc_contact_payload(
         self, request: pb.ContactPayloadRequest
     ) -> pb.ContactPayloadResponse:
-        name = self._require_contact(request.id)
+        name = self._world.contact_name(request.id)
         return pb.ContactPayloadResponse(
             id=request.id, name=name, type=pb.ContactType.CONTACT_TYPE_PERSONAL, friend=True
         )
 
     async def _rpc_room_list(self, _: pb.RoomListRequest) -> pb.RoomListResponse:
-        ids = [rid for rid, room in self._rooms.items() if self.self_id in room.member_ids]
+        ids = [rid for rid, room in self._world.rooms.items() if self.self_id in room.member_ids]
         return pb.RoomListResponse(ids=ids)
 
     async def _rpc_room_payload(self, request: pb.RoomPayloadRequest) -> pb.RoomPayloadResponse:
-        room = self._room(request.id)
+        room = self._world.room(request.id)
         return pb.RoomPayloadResponse(
             id=request.id,
             topic=room.topic,
@@ -437,13 +381,13 @@ class PuppetService:
     async def _rpc_room_member_list(
         self, request: pb.RoomMemberListRequest
     ) -> pb.RoomMemberListResponse:
-        return pb.RoomMemberListResponse(member_ids=list(self._room(request.id).member_ids))
+        return pb.RoomMemberListResponse(member_ids=list(self._world.room(request.id).member_ids))
 
     async def _rpc_room_member_payload(
         self, request: pb.RoomMemberPayloadRequest
     ) -> pb.RoomMemberPayloadResponse:
-        alias = self._room(request.id).aliases.get(request.member_id, "")
-        name = self._require_contact(request.member_id)
+        alias = self._world.room(request.id).aliases.get(request.member_id, "")
+        name = self._world.contact_name(request.member_id)
         return pb.RoomMemberPayloadResponse(id=request.member_id, name=name, room_alias=alias)
 
     async def _rpc_room_quit(self, request: pb.RoomQuitRequest) -> pb.RoomQuitResponse:
@@ -454,8 +398,8 @@ class PuppetService:
     async def _rpc_room_invitation_payload(
         self, request: pb.RoomInvitationPayloadRequest
     ) -> pb.RoomInvitationPayloadResponse:
-        invitation = self._invitation(request.id)
-        room = self._room(invitation.room_id)
+        invitation = self._world.invitation(request.id)
+        room = self._world.room(invitation.room_id)
         return pb.RoomInvitationPayloadResponse(
             id=request.id,
             inviter_id=invitation.inviter_id,
@@ -469,23 +413,17 @@ class PuppetService:
     async def _rpc_room_invitation_accept(
         self, request: pb.RoomInvitationAcceptRequest
     ) -> pb.RoomInvitationAcceptResponse:
-        invitation = self._invitation(request.id)
+        invitation = self._world.invitation(request.id)
         self.accepted_invitations.add(request.id)
         self.left_rooms.discard(invitation.room_id)
         await self.member_join(invitation.room_id, [self.self_id], invitation.inviter_id)
         return pb.RoomInvitationAcceptResponse()
 
-    def _invitation(self, invitation_id: str) -> _Invitation:
-        try:
-            return self._invitations[invitation_id]
-        except KeyError:
-            raise SimulatorError(f"unknown room invitation {invitation_id!r}") from None
-
     async def _rpc_message_payload(
         self, request: pb.MessagePayloadRequest
     ) -> pb.MessagePayloadResponse:
         try:
-            return self._messages[request.id]
+            return self._world.messages[request.id]
         except KeyError:
             raise SimulatorError(f"unknown message {request.id!r}") from None
 
@@ -493,15 +431,15 @@ class PuppetService:
         self, request: pb.MessageSendTextRequest
     ) -> pb.MessageSendTextResponse:
         conversation = request.conversation_id
-        is_room = conversation in self._rooms
-        if is_room and self.self_id not in self._rooms[conversation].member_ids:
+        is_room = conversation in self._world.rooms
+        if is_room and self.self_id not in self._world.rooms[conversation].member_ids:
             raise SimulatorError(f"the bot is not in room {conversation!r}")
         if not is_room:
-            self._require_contact(conversation)
+            self._world.contact_name(conversation)
         payload = pb.MessagePayloadResponse(
-            id=self._new_id("msg"),
+            id=self._world.new_id("msg"),
             text=request.text,
-            timestamp=_epoch_ms(None),
+            timestamp=epoch_ms(None),
             type=TS_MESSAGE_TYPE_TEXT,
             from_id=self.self_id,
             room_id=conversation if is_room else "",
