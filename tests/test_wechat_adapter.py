@@ -37,7 +37,7 @@ from bot.events import (
     MemberLeft,
     PrivateMessage,
 )
-from bot.simulator.puppet_service import PuppetService
+from bot.simulator.puppet_service import PuppetService, SimulatorError
 
 TOKEN = "puppet-token-7f3a9c"  # distinctive, so a leak into logs is easy to spot
 ROOM = "20001@chatroom"
@@ -646,6 +646,12 @@ async def test_token_never_reaches_logs(
     out, err = capfd.readouterr()
     assert TOKEN not in caplog.text + out + err
     assert TOKEN not in repr(adapter)
+
+
+async def test_simulator_binds_only_to_loopback() -> None:
+    """The simulated puppet service refuses to listen on a non-loopback address."""
+    with pytest.raises(SimulatorError, match="loopback"):
+        await PuppetService(token=TOKEN).start(host="0.0.0.0")
 
 
 def test_served_routes_are_routes_the_client_calls() -> None:
