@@ -9,7 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -38,43 +38,12 @@ from bot.events import (
     PrivateMessage,
 )
 from bot.simulator.puppet_service import PuppetService, SimulatorError
+from tests.wechat_fixtures import Recorder, finish_adapter, start_adapter
 
 TOKEN = "puppet-token-7f3a9c"  # distinctive, so a leak into logs is easy to spot
 ROOM = "20001@chatroom"
 OTHER_ROOM = "20002@chatroom"
 CST = timezone(timedelta(hours=8))
-E = TypeVar("E", bound=Event)
-
-
-class Recorder:
-    """Event sink that remembers every event and lets a test wait for one."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Condition()
-
-    async def __call__(self, event: Event) -> None:
-        async with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def of(self, kind: type[E]) -> list[E]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    async def wait_for(
-        self,
-        kind: type[E],
-        predicate: Callable[[E], bool] = lambda _: True,
-        *,
-        count: int = 1,
-        timeout: float = 5.0,
-    ) -> E:
-        def matches() -> list[E]:
-            return [e for e in self.of(kind) if predicate(e)]
-
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(matches()) >= count), timeout)
-        return matches()[count - 1]
 
 
 @pytest.fixture(autouse=True)
@@ -100,17 +69,6 @@ async def service() -> AsyncIterator[PuppetService]:
     await svc.stop()
 
 
-async def _start(adapter: WeChatAdapter, recorder: Recorder) -> asyncio.Task[None]:
-    task = asyncio.create_task(adapter.run(recorder))
-    await recorder.wait_for(Connected)
-    return task
-
-
-async def _finish(adapter: WeChatAdapter, task: asyncio.Task[None]) -> None:
-    await adapter.stop()
-    await asyncio.wait_for(task, 5.0)
-
-
 @pytest.fixture
 async def live(
     service: PuppetService, tmp_path: Path
@@ -118,9 +76,9 @@ async def live(
     assert service.endpoint is not None
     adapter = WeChatAdapter(service.endpoint, TOKEN, cache_dir=tmp_path, reconnect_delay=0.1)
     recorder = Recorder()
-    task = await _start(adapter, recorder)
+    task = await start_adapter(adapter, recorder)
     yield adapter, recorder
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
 
 
 async def test_login_emits_connected_with_bot_identity(
@@ -492,12 +450,12 @@ async def test_stop_rpc_only_on_connect_and_shutdown(service: PuppetService) -> 
     assert service.endpoint is not None
     recorder = Recorder()
     adapter = WeChatAdapter(service.endpoint, TOKEN, reconnect_delay=0.1)
-    task = await _start(adapter, recorder)
+    task = await start_adapter(adapter, recorder)
     assert 1 == service.stop_calls  # python-wechaty's start() sends Stop, then Start
     await service.drop_stream()
     await recorder.wait_for(Connected, count=2)
     assert 2 == service.stop_calls
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
     assert 3 == service.stop_calls
 
 
@@ -528,7 +486,7 @@ async def test_unresponsive_service_is_detected_by_the_probe(
         probe_interval=0.2,
         probe_timeout=0.3,
     )
-    task = await _start(adapter, recorder)
+    task = await start_adapter(adapter, recorder)
     service.stall()
     lost = await recorder.wait_for(Disconnected)
     assert "stopped answering" in lost.reason
@@ -536,7 +494,7 @@ async def test_unresponsive_service_is_detected_by_the_probe(
     await recorder.wait_for(Connected, count=2, timeout=8.0)
     await service.post_room_message(ROOM, "li", "恢复响应")
     assert "恢复响应" == (await recorder.wait_for(GroupMessage)).text
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
 
 
 async def test_service_restart_is_survived(
@@ -571,7 +529,7 @@ async def test_stop_right_after_start_returns_promptly(service: PuppetService) -
     adapter = WeChatAdapter(service.endpoint, TOKEN)
     task = asyncio.create_task(adapter.run(Recorder()))
     await asyncio.sleep(0)
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
 
 
 async def test_unreachable_service_is_retried_until_stopped(
@@ -586,7 +544,7 @@ async def test_unreachable_service_is_retried_until_stopped(
     with caplog.at_level(logging.WARNING, logger="bot.adapters.wechat.adapter"):
         task = asyncio.create_task(adapter.run(recorder))
         await asyncio.sleep(0.6)
-        await _finish(adapter, task)
+        await finish_adapter(adapter, task)
     retries = [r for r in caplog.records if "cannot reach" in r.getMessage()]
     assert len(retries) >= 2
     assert [] == recorder.events
@@ -619,7 +577,7 @@ async def test_failing_sink_is_logged_and_recording_continues(
         await service.post_room_message(ROOM, "li", "boom")
         await service.post_room_message(ROOM, "li", "after")
         assert "after" == (await recorder.wait_for(GroupMessage)).text
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
     failures = [r for r in caplog.records if r.exc_info and "sink failed" in r.getMessage()]
     assert 1 == len(failures)
 
@@ -639,10 +597,10 @@ async def test_token_never_reaches_logs(
     caplog.set_level(logging.DEBUG)
     recorder = Recorder()
     adapter = WeChatAdapter(service.endpoint, TOKEN, cache_dir=tmp_path, reconnect_delay=0.1)
-    task = await _start(adapter, recorder)
+    task = await start_adapter(adapter, recorder)
     await service.drop_stream()
     await recorder.wait_for(Connected, count=2)
-    await _finish(adapter, task)
+    await finish_adapter(adapter, task)
     out, err = capfd.readouterr()
     assert TOKEN not in caplog.text + out + err
     assert TOKEN not in repr(adapter)
@@ -750,7 +708,7 @@ async def test_adapter_against_the_node_puppet_service(node: str, tmp_path: Path
                 echoed[target],
             )
         assert 3 == len(recorder.of(GroupMessage))  # the bot's own sends are not reported
-        await _finish(adapter, task)
+        await finish_adapter(adapter, task)
     finally:
         await asyncio.to_thread(gateway.close)
     assert GATEWAY_TOKEN not in gateway.log_path.read_text(encoding="utf-8")
