@@ -414,9 +414,18 @@ class JianfuBot:
         except AdapterError:
             log.exception("sending to %s group %s failed", platform, group_ext)
 
-    async def send_to(self, ref: Ref, text: str) -> None:
-        """Send a private message (digests to unit heads); raises AdapterError."""
+    async def send_to(self, ref: Ref, text: str, picture: bytes | None = None) -> None:
+        """Send a private message, then an optional PNG (digests to unit heads).
+
+        Raises AdapterError; a failed picture after a delivered text is only
+        logged, since the text is what the head must not miss or get twice.
+        """
         adapter = self.adapters.get(ref.platform)
         if adapter is None:
             raise AdapterError(f"no {ref.platform} adapter is running for {ref}")
         await adapter.send_private_text(ref.user_id, text)
+        if picture is not None:
+            try:
+                await adapter.send_private_image(ref.user_id, picture, "jianfu-digest.png")
+            except AdapterError:
+                log.exception("the digest picture to %s could not be sent", ref)

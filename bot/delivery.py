@@ -14,14 +14,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, Ref
-from metrics.calendar import iso_week
+from metrics.calendar import WorkSchedule, iso_week
+from metrics.chart import render_week_chart
 from metrics.digest import build_digest, render_digest
 from metrics.models import Digest
 from metrics.queries import heads, units
 
 log = logging.getLogger(__name__)
 
-Sender = Callable[[Ref, str], Awaitable[None]]
+Sender = Callable[[Ref, str, bytes | None], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,20 @@ def save_digest(out_dir: Path, unit: str, week: str, body: str) -> Path:
     return path
 
 
+async def _picture(
+    engine: AsyncEngine, week: str, schedule: WorkSchedule, unit: str, path: Path
+) -> bytes | None:
+    """The digest's heat map and heaviest loads as PNG, saved next to the text."""
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(render_week_chart, week, schedule, unit, path)
+        return path.read_bytes()
+    except Exception:
+        # The picture is an extra: the text digest still goes out without it.
+        log.exception("rendering the %s chart for %s failed", week, unit)
+        return None
+
+
 async def deliver_week(
     engine: AsyncEngine, config: Config, send: Sender, week: str, now: datetime
 ) -> list[Delivery]:
@@ -124,7 +139,8 @@ async def deliver_week(
                     build_digest, week, schedule, unit, settings=config.digest.settings
                 )
             body = render_digest(data, config.digest.top_n)
-            save_digest(config.digest.out_dir, unit, week, body)
+            text_path = save_digest(config.digest.out_dir, unit, week, body)
+            picture = await _picture(engine, week, schedule, unit, text_path.with_suffix(".png"))
         except Exception as e:
             # One unit's broken digest must not stop the others; nothing is claimed,
             # so the next run retries it.
@@ -141,7 +157,7 @@ async def deliver_week(
                 continue
             status, error = "sent", None
             try:
-                await send(ref, body)
+                await send(ref, body, picture)
             except Exception as e:  # a failed send is recorded and retried on the next run
                 status, error = "failed", f"{type(e).__name__}: {e}"
                 log.warning("digest for %s %s to %s failed: %s", unit, week, ref, error)

@@ -42,10 +42,12 @@ CHART_TEXTS = (
 # Messages outside working time that @ someone or @所有人, in the schedule's week.
 _PINGS = """SELECT m.sent_at FROM messages m
 WHERE m.sent_at >= :start AND m.sent_at < :end AND m.band <> 'work'
-  AND (m.mention_count > 0 OR m.mention_all)
-  AND (:unit IS NULL OR m.group_id IN (
+  AND (m.mention_count > 0 OR m.mention_all)"""
+# PostgreSQL cannot type a bare ":unit IS NULL", so the unit filter is added only when asked.
+_UNIT_FILTER = """
+  AND m.group_id IN (
       SELECT ms.group_id FROM memberships ms JOIN identities i ON i.id = ms.identity_id
-      JOIN people p ON p.id = i.person_id WHERE p.unit = :unit))"""
+      JOIN people p ON p.id = i.person_id WHERE p.unit = :unit)"""
 
 
 @cache
@@ -66,7 +68,7 @@ def ping_grid(conn: Connection, week: str, tz: str, unit: str | None = None) -> 
     """7 × 24 counts of after-hours @ messages by local weekday (Monday first) and hour."""
     start, end = week_bounds(week, tz)
     stmt = (
-        text(_PINGS)
+        text(_PINGS + (_UNIT_FILTER if unit is not None else ""))
         .bindparams(
             bindparam("start", type_=UTCDateTime()),
             bindparam("end", type_=UTCDateTime()),

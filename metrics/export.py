@@ -96,8 +96,11 @@ def group_rows(
                 """SELECT week, group_name, platform, unit, state, messages, off_hours,
                           evening_night, weekend_holiday, mention_all_off_hours, demands,
                           demands_off_hours, acks, named_senders
-                   FROM v_group_week WHERE week = :week AND (:unit IS NULL OR unit = :unit)
-                   ORDER BY off_hours DESC, messages DESC, group_name"""
+                   FROM v_group_week WHERE week = :week"""
+                + (
+                    "" if unit is None else " AND unit = :unit"
+                )  # PostgreSQL can't type :unit IS NULL
+                + " ORDER BY off_hours DESC, messages DESC, group_name"
             ),
             {"week": week, "unit": unit},
         )

@@ -252,6 +252,7 @@ async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
             await h.wait(lambda done=done: done, "catch-up delivery")  # type: ignore[misc]
             sched.shutdown()
         digests = [s for s in h.puppet.sent if s.text.startswith("【减负周报】")]
+        pictures = sorted((f.conversation_id, f.data[:8]) for f in h.puppet.sent_files)
         rows = await h.rows("SELECT unit, week, recipient_id, status FROM digests ORDER BY unit")
     assert [("wx_o", "镇党政办"), ("wx_z", "新河村")] == sorted(
         (s.conversation_id, s.text.split("】")[1].split(" ")[0]) for s in digests
@@ -259,7 +260,10 @@ async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
     assert [("新河村", "2025-W39", "wx_z", "sent"), ("镇党政办", "2025-W39", "wx_o", "sent")] == [
         tuple(r) for r in rows
     ]
+    png = b"\x89PNG\r\n\x1a\n"
+    assert [("wx_o", png), ("wx_z", png)] == pictures  # one picture each, also not repeated
     assert (tmp_path / "digests" / "2025-W39" / "镇党政办.txt").exists()
+    assert (tmp_path / "digests" / "2025-W39" / "镇党政办.png").read_bytes().startswith(png)
 
 
 def test_database_file_is_private(db_url: str) -> None:

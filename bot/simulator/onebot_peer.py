@@ -49,6 +49,7 @@ class SentMessage:
     text: str
     message_id: int
     echo: Any
+    images: tuple[str, ...] = ()  # the ``file`` field of each image segment
 
 
 class SimulatedOneBot:
@@ -377,7 +378,12 @@ class SimulatedOneBot:
             )
         else:
             text = str(message)
+        images = tuple(
+            str(s.get("data", {}).get("file", ""))
+            for s in (message if isinstance(message, list) else [])
+            if s.get("type") == "image"
+        )
         target = params.get("group_id") if action == "send_group_msg" else params.get("user_id")
         message_id = next(self._ids)
-        self.sent.append(SentMessage(action, int(target or 0), text, message_id, echo))
+        self.sent.append(SentMessage(action, int(target or 0), text, message_id, echo, images))
         return {"message_id": message_id}

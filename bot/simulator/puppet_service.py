@@ -28,6 +28,7 @@ Protocol facts mirrored here (from the installed client sources):
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ MENTION_ALL_ID = "notify@all"
 MENTION_ALL_TEXT = "@所有人"
 AT_SEPARATOR = "\u2005"  # WeChat ends each @name with a four-per-em space
 TS_MESSAGE_TYPE_TEXT = 7
+TS_MESSAGE_TYPE_IMAGE = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,16 @@ class SentText:
     mention_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SentFile:
+    """One ``MessageSendFile`` call the bot made, with the decoded file."""
+
+    message_id: str
+    conversation_id: str
+    name: str
+    data: bytes
+
+
 class PuppetService:
     """In-memory WeChat world served over the wechaty puppet gRPC protocol on 127.0.0.1."""
 
@@ -69,6 +81,7 @@ class PuppetService:
         self.token = token
         self.self_id = self_id
         self.sent: list[SentText] = []
+        self.sent_files: list[SentFile] = []
         self.left_rooms: set[str] = set()
         self.accepted_invitations: set[str] = set()
         self.stop_calls = 0  # Stop RPCs received (a real service stops the puppet on each)
@@ -456,5 +469,30 @@ class PuppetService:
             self._sent_changed.notify_all()
         return pb.MessageSendTextResponse(id=payload.id)
 
+    async def _rpc_message_send_file(
+        self, request: pb.MessageSendFileRequest
+    ) -> pb.MessageSendFileResponse:
+        conversation = request.conversation_id
+        if conversation not in self._world.rooms:
+            self._world.contact_name(conversation)
+        box = json.loads(request.filebox)
+        if "base64" not in box:
+            raise SimulatorError(f"only base64 file boxes are simulated, got {sorted(box)}")
+        payload = pb.MessagePayloadResponse(
+            id=self._world.new_id("msg"),
+            filename=str(box.get("name", "")),
+            timestamp=epoch_ms(None),
+            type=TS_MESSAGE_TYPE_IMAGE,
+            from_id=self.self_id,
+            room_id=conversation if conversation in self._world.rooms else "",
+            to_id="" if conversation in self._world.rooms else conversation,
+        )
+        self._publish_message(payload)
+        data = base64.b64decode(box["base64"])
+        async with self._sent_changed:
+            self.sent_files.append(SentFile(payload.id, conversation, payload.filename, data))
+            self._sent_changed.notify_all()
+        return pb.MessageSendFileResponse(id=payload.id)
 
-__all__ = ["MENTION_ALL_ID", "PuppetService", "SentText", "SimulatorError"]
+
+__all__ = ["MENTION_ALL_ID", "PuppetService", "SentFile", "SentText", "SimulatorError"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -220,6 +221,17 @@ class OneBotAdapter:
         await self.pacer.wait_turn()
         await self.transport.call(
             "send_private_msg", {"user_id": _qq_int(user_id), "message": _text(text)}
+        )
+
+    async def send_private_image(self, user_id: str, png: bytes, name: str) -> None:
+        """Send a picture to one user (OneBot image segment with inline base64 data)."""
+        await self.pacer.wait_turn()
+        segment = {
+            "type": "image",
+            "data": {"file": "base64://" + base64.b64encode(png).decode("ascii"), "name": name},
+        }
+        await self.transport.call(
+            "send_private_msg", {"user_id": _qq_int(user_id), "message": [segment]}
         )
 
     async def leave_group(self, group_id: str) -> None:

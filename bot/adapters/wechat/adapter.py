@@ -24,6 +24,7 @@ How the connection is built is explained in ``session``. Here:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections import OrderedDict
@@ -392,6 +393,15 @@ class WeChatAdapter:
     async def send_private_text(self, user_id: str, text: str) -> None:
         """Send ``text`` to one contact."""
         await self._say(lambda s: s.bot.Contact.load(user_id), user_id, text)
+
+    async def send_private_image(self, user_id: str, png: bytes, name: str) -> None:
+        """Send a picture to one contact (a base64 FileBox through MessageSendFile)."""
+        session = self._live()
+        box = compat.FileBox.from_base64(base64.b64encode(png), name=name)
+        try:
+            await session.bot.Contact.load(user_id).say(box)
+        except Exception as exc:
+            raise AdapterError(f"sending a picture to WeChat {user_id} failed: {exc}") from exc
 
     async def _say(self, target: Callable[[Session], Any], target_id: str, text: str) -> None:
         if not text.strip():

@@ -113,6 +113,7 @@ with warnings.catch_warnings():
         EventRoomJoinPayload,
         EventRoomLeavePayload,
         EventRoomTopicPayload,
+        FileBox,
         WechatyPuppetError,
     )
     from wechaty_puppet.schemas.puppet import PuppetOptions
@@ -145,6 +146,7 @@ __all__ = [
     "EventRoomJoinPayload",
     "EventRoomLeavePayload",
     "EventRoomTopicPayload",
+    "FileBox",
     "GRPCError",
     "GrpcStatus",
     "Message",
