@@ -13,9 +13,11 @@ import ahocorasick
 from metrics import phrases as P
 from metrics.classifier_ack import is_ack_reply
 from metrics.classifier_text import (
+    QUOTE_PLACEHOLDER,
     clause_spans,
     mentions_everyone,
     normalise,
+    quoted_parts,
     sentence_spans,
     strip_quotes,
 )
@@ -36,6 +38,7 @@ LABELS: Final[tuple[str, ...]] = (
     "urgent",
 )
 _ACK: Final = "ack_reply"
+_SENTENCE_EXEMPTION: Final = "exemption_sentence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ def _build_automaton() -> ahocorasick.Automaton:
     add(P.DIRECTIVE, "", P.DIRECTIVES)
     add("mask", "", P.NOT_DIRECTIVE + P.MASKS)
     add(P.EXEMPTION, "", P.EXEMPTIONS)
+    add(_SENTENCE_EXEMPTION, "", P.SENTENCE_EXEMPTIONS)
     add(P.PROHIBITION, "", P.PROHIBITIONS)
     add(P.COMPLAINT, "", P.COMPLAINTS)
     add(P.CANCELLED, "", P.CANCELLATIONS)
@@ -91,8 +95,12 @@ def _build_automaton() -> ahocorasick.Automaton:
 _AUTOMATON: Final = _build_automaton()
 # Structural patterns the phrase sets cannot express.
 _DATA_REPLY: Final = re.compile(
-    r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,14}?(?:人数|户数|数量|情况|数据|名单|多少|几|结果|进度)"
+    r"回复(?:本|各|今日|当天|今天)?[^,;。!?]{0,20}?(?:人数|户数|数量|情况|数据|名单|多少|几|结果|进度"
+    r"|[\u4e00-\u9fff]数(?!据))"
 )
+# A reply template in quotes (回复“在岗人数”) asks for data when it names a count or list.
+_DATA_TEMPLATE: Final = re.compile(r"人数|户数|数量|数据|名单|多少|[\u4e00-\u9fff]数$")
+_REPLY_TEMPLATE: Final = re.compile(r"回复\s*" + re.escape(QUOTE_PLACEHOLDER))
 # Implicit chases: 还有X村没交, 进度表还没报, 你们村的台账呢
 _CHASE: Final = re.compile(
     r"(?:还有[^。!?]{0,24}?|还)(?:没|未)(?:交|报|填|发|上报|报送|提交)"
@@ -104,7 +112,17 @@ _ACTION_AFTER: Final = re.compile(
     r"(?:完成|报|交|发|提交|上传|落实|整改|到位|处理|反馈|回复|填|准备|核实|排查|清理|办结)"
 )
 _TO_OFFICE: Final = re.compile(
-    r"(?:报|交)(?:至|到|给|送)?[\u4e00-\u9fff]{0,6}?(?:办|站|局|所|中心|科|部|室|组)(?!法|公)"
+    r"(?:报|交|(?<![县市镇区局])发(?!布|改|展|生|现|放|出|文))(?:至|到|给|送)?"
+    r"[\u4e00-\u9fff]{0,6}?(?:办|站|局|所|中心|科|部|室|组)(?!法|公)"
+)
+# Reporting on a piece of work (报巡山情况, 巡查结果明晚8点前报): material even with photos.
+_REPORT_ON: Final = re.compile(
+    r"报(?:告|送)?[^,;。!?]{0,6}?(?<![有么何种此该])(?:情况|结果)"
+    r"|(?<=[\u4e00-\u9fff])(?<![有么何种此该])(?:情况|结果)[^,;。!?]{0,12}?报(?!道|纸|到|名)"
+)
+# Any named form (清点表, 登记表): a document even when the phrase list does not know its name.
+_FORM: Final = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?<![代发外手图列仪钟电水年])表(?![示彰现扬态达演率格外决明])"
 )
 _FOLLOW_ACCOUNT: Final = re.compile(r"关注[^,;。!?]{0,14}?(?:公众号|视频号|抖音|微博|账号)")
 _CLOCK: Final = re.compile(r"\d{1,2}(?::\d{2}|[点时])|[一二两三四五六七八九十]{1,3}点")
@@ -124,7 +142,11 @@ _READ_AFTER: Final = re.compile(r"[^,;。!?]{0,3}?(?:详见|见附件|见群|已
 _WATCHED: Final = re.compile(r"(?:看|观看|收看|学习|播放)[^,;。!?]{0,5}$")
 _TIME_LINE: Final = re.compile(r"(?:^|\n)\s*(?:会议)?时间\s*:")
 # 召开/举行 … 会: any kind of meeting, named or not (召开2025年度述职评议会).
-_CONVENE: Final = re.compile(r"(?:召开|举行|举办)[^,;。!?\n]{0,24}?会(?!计|员|长|场)")
+_CONVENE: Final = re.compile(
+    r"(?:召开|举行|举办)[^,;。!?\n]{0,24}?会(?!计|员|长|场)"
+    # 开 + a short name ending in 会 (开收心会, 开个碰头会), not 会议室 or 会计
+    r"|开(?:个|一个|一次)?[\u4e00-\u9fff]{1,5}?会(?!计|员|长|场|所|议室)"
+)
 _TIME_BEFORE: Final = re.compile(r"[^,;。!?]{0,4}?(?:之|以)?前(?!往)")
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|就座)")
 # Labels a message can carry while only informing (【紧急】 weather, a meeting notice).
@@ -137,14 +159,16 @@ def classify(text: str, ts: datetime, mention_all: bool = False) -> Classificati
         raise MetricsError(
             f"classify: ts {ts.isoformat()} has no time zone; pass an aware datetime"
         )
-    body = strip_quotes(normalise(text))
+    normalised = normalise(text)
+    body = strip_quotes(normalised)
     if not mention_all and is_ack_reply(body):
         return Classification((_ACK,))
     hits = _hits(body)
     mentions = find_deadlines(body, ts)
     if any(h.kind == P.COMPLAINT for h in hits) and not any(h.phrase == "请" for h in hits):
         return Classification(())
-    scope = _Scope(body, hits, mentions)
+    quotes = quoted_parts(normalised) if QUOTE_PLACEHOLDER in body else []
+    scope = _Scope(body, hits, mentions, quotes)
     has_directive = any(
         h.kind == P.DIRECTIVE or (h.kind == P.TRIGGER_STRONG and scope.is_live(h)) for h in hits
     )
@@ -189,8 +213,11 @@ def _hits(body: str) -> list[_Hit]:
 class _Scope:
     """Which clause and sentence a position is in, and what cancels triggers there."""
 
-    def __init__(self, body: str, hits: list[_Hit], mentions: list[DeadlineMention]) -> None:
+    def __init__(
+        self, body: str, hits: list[_Hit], mentions: list[DeadlineMention], quotes: list[str]
+    ) -> None:
         self.body = body
+        self.quotes = quotes  # the quoted spans, in the order of their placeholders in body
         self.clauses = clause_spans(body)
         self.sentences = sentence_spans(body)
         self._clause_starts = [start for start, _ in self.clauses]
@@ -200,11 +227,30 @@ class _Scope:
         # Per clause: the offset from which triggers are cancelled (its start for 无需/不用,
         # the first 严禁/别 otherwise), computed once because every trigger asks.
         self._cancelled_from: dict[tuple[int, int], int] = {}
+        self._directive: dict[tuple[int, int], bool] = {}  # per sentence, asked once per trigger
         for hit in hits:
             if hit.kind in {P.EXEMPTION, P.PROHIBITION}:
                 clause = self.clause_of(hit.start)
-                start = clause[0] if hit.kind == P.EXEMPTION else hit.start + 1
-                self._cancelled_from[clause] = min(start, self._cancelled_from.get(clause, start))
+                start = clause[0] if self._cancels_clause(hit, clause) else hit.start + 1
+                self._cancel(clause, start)
+            elif hit.kind == _SENTENCE_EXEMPTION:
+                sentence = self.sentence_of(hit.start)
+                for clause in self.clauses:
+                    if sentence[0] <= clause[0] <= hit.start:
+                        self._cancel(clause, clause[0])
+
+    def _cancel(self, clause: tuple[int, int], start: int) -> None:
+        self._cancelled_from[clause] = min(start, self._cancelled_from.get(clause, start))
+
+    def _cancels_clause(self, hit: _Hit, clause: tuple[int, int]) -> bool:
+        """无需 cancels its whole clause; so does a polite 请…不要, whose object may come first."""
+        if hit.kind == P.EXEMPTION:
+            return True
+        return any(
+            h.phrase == "请" and clause[0] <= h.start < hit.start
+            for h in self.hits
+            if h.kind == P.DIRECTIVE
+        )
 
     def clause_of(self, pos: int) -> tuple[int, int]:
         return self.clauses[max(0, bisect.bisect_right(self._clause_starts, pos) - 1)]
@@ -221,8 +267,18 @@ class _Scope:
         return self.body[end : end + 1] == "?" or "请问" in sentence or sentence.endswith("吗")
 
     def is_directive(self, pos: int) -> bool:
+        """The sentence at ``pos`` addresses members (请, a deadline, a live strong trigger)."""
         span = self.sentence_of(pos)
-        if self.in_span(span, {P.DIRECTIVE}) or _CHASE.search(self.body, *span):
+        known = self._directive.get(span)
+        if known is None:
+            known = self._directive[span] = self._sentence_is_directive(span)
+        return known
+
+    def _sentence_is_directive(self, span: tuple[int, int]) -> bool:
+        directives = self.in_span(span, {P.DIRECTIVE})
+        if any(not self.is_negated(h.start) for h in directives):
+            return True
+        if _CHASE.search(self.body, *span):
             return True
         if _BA_IMPERATIVE.search(self.body, *span):
             return True
@@ -232,6 +288,8 @@ class _Scope:
 
     def is_negated(self, pos: int) -> bool:
         """Cancelled by 无需/不用 anywhere in its clause, or by 严禁/别 before it."""
+        if not self._cancelled_from:
+            return False  # most messages negate nothing; skip the clause lookup
         cancelled_from = self._cancelled_from.get(self.clause_of(pos))
         return cancelled_from is not None and pos >= cancelled_from
 
@@ -259,12 +317,10 @@ class _Scope:
 def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
     label = hit.label
     sentence = scope.sentence_of(hit.start)
-    if (
-        label == "ack_request"
-        and "回复" in hit.phrase
-        and _DATA_REPLY.match(body, hit.start + hit.phrase.index("回复"))
-    ):
-        return "material_request"
+    if label == "ack_request" and "回复" in hit.phrase:
+        reply_at = hit.start + hit.phrase.index("回复")
+        if _DATA_REPLY.match(body, reply_at) or _asks_data_template(reply_at, body, scope):
+            return "material_request"
     if label == "trace_proof" and scope.in_span(sentence, {"content"}):
         return "material_request"
     if label == "trace_proof" and _is_content(hit, body):
@@ -282,13 +338,26 @@ def _label_of(hit: _Hit, body: str, scope: _Scope) -> str:
     return label
 
 
+def _asks_data_template(reply_at: int, body: str, scope: _Scope) -> bool:
+    """回复“在岗人数”: the quoted template names the data to send back."""
+    template = _REPLY_TEMPLATE.match(body, reply_at)
+    if template is None:
+        return False
+    index = body.count(QUOTE_PLACEHOLDER, 0, template.end() - 1)
+    if index >= len(scope.quotes):
+        return False
+    return _DATA_TEMPLATE.search(scope.quotes[index].strip('“”‘’「」『』"')) is not None
+
+
 def _only_proof_sent(sentence: tuple[int, int], scope: _Scope) -> bool:
     """报送/发至 with photos and no document in the sentence submits proof, not material."""
     triggers = [
         h for h in scope.in_span(sentence, {P.TRIGGER_WEAK}) if not scope.is_negated(h.start)
     ]
     has_proof = any(h.label == "trace_proof" and not _is_content(h, scope.body) for h in triggers)
-    has_document = any(h.label == "material_request" for h in triggers)
+    has_document = any(h.label == "material_request" for h in triggers) or (
+        _FORM.search(scope.body, *sentence) is not None
+    )
     return has_proof and not has_document and not scope.in_span(sentence, {"content"})
 
 
@@ -299,7 +368,14 @@ def _is_content(hit: _Hit, body: str) -> bool:
 def _structural_labels(body: str, scope: _Scope) -> set[str]:
     labels: set[str] = set()
     for match in _CHASE.finditer(body):
-        if not scope.is_negated(match.start()) and not scope.is_question(match.start()):
+        pos = match.start()
+        if not scope.is_negated(pos) and not scope.is_question(pos):
+            # 照片还有3个村没发 chases proof, not material
+            labels.add(_label_of(_Hit(pos, match.end(), "", "material_dest", ""), body, scope))
+    report_matches = _REPORT_ON.finditer(body) if "情况" in body or "结果" in body else ()
+    for match in report_matches:
+        pos = match.start()
+        if not scope.is_negated(pos) and not scope.is_question(pos) and scope.is_directive(pos):
             labels.add("material_request")
     for pattern, label in ((_TO_OFFICE, "material_dest"), (_FOLLOW_ACCOUNT, "amplify")):
         for match in pattern.finditer(body):
@@ -325,7 +401,7 @@ def _is_meeting(body: str, hits: list[_Hit], scope: _Scope) -> bool:
             continue
         if scope.in_span(span, {"meeting_verb"}) and _has_start_time(body, when_span or span):
             return True
-    for match in _CONVENE.finditer(body):
+    for match in _CONVENE.finditer(body) if "会" in body else ():
         span = scope.sentence_of(match.start())
         if scope.is_question(match.start()) or scope.is_negated(match.start()):
             continue

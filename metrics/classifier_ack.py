@@ -22,12 +22,19 @@ _SHORT_TAIL: Final = 24
 _QUOTE_REPLY: Final = re.compile(r"□|^[\s\-—–]{3,}$", re.MULTILINE)
 # A member reporting their own part done (我村材料已报送，请审核) is acknowledging.
 _DONE_REPORT: Final = re.compile(
-    r"已(?:经)?(?:报送|上报|提交|报|发|交|完成|上传|拍照|接龙|转发|到位|处理|落实|整改|核实)"
+    r"已(?:经)?(?:报送|上报|提交|报|发(?!布|出|文|放|生|现)|交|完成|上传|拍照|接龙|转发|到位|到岗"
+    r"|在岗|处理|落实|整改|核实)"
 )
+# A notice opens with its source or kind (县统计局：, 突发：); a unit's reply opens with the unit.
+_NOTICE_HEADER: Final = re.compile(r"^[\u4e00-\u9fff]{1,8}(?<![村组])(?<!社区)(?<!网格)\s*:")
 _DONE_REPORT_MAX: Final = 30
 # A unit answering a data request with its line (红星村：在岗5人) replies, it does not demand.
 _UNIT_LINE: Final = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:村|社区|网格|小组)\s*[:：\s]\s*\S")
 _UNIT_LINE_MAX: Final = 40
+# The same line with the unit signed after it (平安 东山村, 5人在岗 石桥村, 已到岗 双河村李强).
+_UNIT_SIGNED: Final = re.compile(
+    r"^[^\s]{1,10}\s+[\u4e00-\u9fff]{1,8}(?:村|社区|网格|小组)[\u4e00-\u9fff]{0,4}$"
+)
 _TOKENS_LONGEST_FIRST: Final = tuple(sorted(ACK_TOKENS, key=len, reverse=True))
 _TAIL_TOKENS: Final = (
     "收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位", "已发", "已上传",
@@ -52,11 +59,16 @@ def is_ack_reply(text: str) -> bool:
         return False
     if _ZERO_REPORT.match(core):
         return True
-    if len(core) <= _DONE_REPORT_MAX and _DONE_REPORT.search(core):
+    notice = _NOTICE_HEADER.match(core) is not None
+    if len(core) <= _DONE_REPORT_MAX and _DONE_REPORT.search(core) and not notice:
+        return True
+    if _UNIT_SIGNED.match(core):
         return True
     if len(core) <= _UNIT_LINE_MAX and _UNIT_LINE.match(core) and "?" not in core:
         return True
-    return _starts_with_ack(core) or (len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS))
+    if _starts_with_ack(core):
+        return True
+    return len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS) and not notice
 
 
 def _is_roll_call_list(text: str) -> bool:

@@ -16,7 +16,11 @@ _TRADITIONAL: Final[frozenset[str]] = frozenset(
 )
 
 # Quoted material (“...”, 「...」, ...) relays or cites words; it asks nothing of members itself.
-QUOTED: Final = re.compile(r"“[^“”]*”|‘[^‘’]*’|「[^「」]*」|『[^『』]*』|\"[^\"\n]*\"")
+_QUOTED_SPANS: Final = r"“[^“”]*”|‘[^‘’]*’|「[^「」]*」|『[^『』]*』|\"[^\"\n]*\""
+QUOTED: Final = re.compile(_QUOTED_SPANS)
+# A line starting with ">" is a quoted block (email and forwarded-chat style). Matching it costs
+# a line-anchored try at every position, so it is used only when the text has a ">".
+_QUOTED_OR_LINES: Final = re.compile(_QUOTED_SPANS + r"|(?m:^[ \t]*>[^\n]*)")
 QUOTE_PLACEHOLDER: Final = "□"
 
 # Where relayed content begins: 转发…通知: / 【转】 / forwarded-chat banners.
@@ -43,7 +47,16 @@ def normalise(text: str) -> str:
 
 def strip_quotes(text: str) -> str:
     """Replace quoted spans with a placeholder so their words neither demand nor mention."""
-    return QUOTED.sub(QUOTE_PLACEHOLDER, text)
+    return _quote_pattern(text).sub(QUOTE_PLACEHOLDER, text)
+
+
+def quoted_parts(text: str) -> list[str]:
+    """Return the quoted spans of ``text``, in the order strip_quotes puts placeholders."""
+    return _quote_pattern(text).findall(text)
+
+
+def _quote_pattern(text: str) -> re.Pattern[str]:
+    return _QUOTED_OR_LINES if ">" in text else QUOTED
 
 
 def own_part(text: str) -> str:

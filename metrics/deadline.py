@@ -47,7 +47,9 @@ _CUTOFF_PREFIX: Final = re.compile(
 )
 _YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
 _IMPERATIVE_AFTER_DAY: Final = re.compile(
-    r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来)"
+    r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来"
+    # a bare verb of handing over (今天务必发过来, 明天上午发党建办), not 发布/报道/交通
+    r"|发(?!布|生|现|放|言|展|出|文|改)|交(?!通|流|界)|报(?!道|纸|到|名|告会)|上传|填写)"
 )
 # Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座)")
@@ -144,7 +146,10 @@ def _counts_without_suffix(text: str, match: re.Match[str], special: str | None)
         return True
     if before.endswith("于") and _YU_VERB.match(text, match.end()):
         return True
-    bare_day = match.group("rel") and not match.group("hour")
+    # 今天/明天上午/下周一上午 + an imperative; 每周一上午报 is a fixed routine, not a deadline
+    bare_day = (match.group("rel") or match.group("wday")) and not match.group("hour")
+    if bare_day and text[max(0, match.start() - 1) : match.start()] == "每":
+        return False
     return bool(bare_day and _IMPERATIVE_AFTER_DAY.match(text, match.end()))
 
 
@@ -200,7 +205,13 @@ def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
     when = datetime.combine(day, time(hour, minute), tzinfo=ts.tzinfo)
     if when < ts and not explicit_day and _RECURRING.search(text):
         when += timedelta(days=1)
+    elif when < ts and match.group("wday") and _is_weekly(match, text):
+        when += timedelta(days=7)  # 每周一上午10点前, sent on a Tuesday: next Monday
     return when
+
+
+def _is_weekly(match: re.Match[str], text: str) -> bool:
+    return text[max(0, match.start() - 1) : match.start()] == "每"
 
 
 def _next_clock(ts: datetime, hour: int, minute: int, text: str) -> datetime:
@@ -249,9 +260,13 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
         return _resolve_relative(match.group("rel"), today)
     if match.group("wday"):
         monday = today - timedelta(days=today.weekday())
-        if match.group("week").startswith("下"):
+        week = match.group("week")
+        if week.startswith("下"):
             monday += timedelta(days=7)
-        return monday + timedelta(days=_WEEKDAYS[match.group("wday")]), None
+        day = monday + timedelta(days=_WEEKDAYS[match.group("wday")])
+        if day < today and week in {"周", "星期", "礼拜"}:
+            day += timedelta(days=7)  # a bare 周一 sent on Friday means the coming Monday
+        return day, None
     return today, None
 
 

@@ -25,6 +25,8 @@ STRONG_TRIGGERS: Final[dict[str, tuple[str, ...]]] = {
         "收到请回复 请回复收到 看到请回复 看到后请回复 收到后请回复 已阅请回复 阅后请回复"
         " 收悉请回复 收到回复 回复收到 回复1 回个1 扣1 扣个1 请回复 确认收到 回复确认 请确认"
         " 收到请回 看到回复 请及时回复 收到请恢复 请恢复收到 看到请恢复"
+        # homophone typos of 请/复 typed on phone keyboards (收到亲回复, 请回服)
+        " 收到亲回复 看到亲回复 亲回复 请回服 收到请回服 回服收到 收到回服 收到请回覆"
     ),
     "roll_call": _words("接龙 接个龙"),
     "material_request": _words(
@@ -48,6 +50,9 @@ WEAK_TRIGGERS: Final[dict[str, tuple[str, ...]]] = {
         "台账 台帐 报表 表格 统计表 登记表 核查表 值班表 明细表 进度表 排查表 调查表 汇总表"
         " 一览表 花名册 名册 名单 材料 资料 数据 总结 工作计划 心得 记录本 清单 报告 人数 户数"
         " 汇总 申报书 工作量 数量 进度 统计数 观后感 读后感 体会 感想 数字"
+        # results and situations of a piece of work, which members report on
+        " 结果 排查情况 巡查情况 检查情况 核查情况 落实情况 完成情况 推进情况 进展情况 整改情况"
+        " 开展情况 值班情况 值守情况 收缴情况 缴费情况 在岗情况 摸排情况 走访情况 信息登记 信息采集"
     ),
     "trace_proof": _words(
         "拍照 照片 相片 图片 截图 截屏 视频 定位 打卡 签到 拍摄 合影 晒图 晒照 晒出 晒一晒 晒晒"
@@ -64,6 +69,8 @@ MATERIAL_DESTINATIONS: Final = _words(
 DIRECTIVES: Final = _words(
     "请 麻烦 务必 必须 须 需 要求 抓紧 尽快 立即 马上 及时 记得 别忘 一定要 发群里 发到群里 发在群里"
     " 在群里发 往群里发 发群 发我 报上来 定于 至少 按时 准时 要把 要将"
+    # counted sends (各发一次, 发一张) prescribe a routine to members
+    " 各发 发一次 发一张 发一条"
 )
 
 # 请 inside these words is not a request to members.
@@ -73,9 +80,13 @@ EXEMPTIONS: Final = _words(
     "无需 无须 不用 不需要 不需 不必 免于 不要求 不再 暂不 停止 仅供 供参考 供学习 供查阅 供大家"
     " 供各位 不急 不着急 免回 免报 少用 尽量少"
 )
+# For-information phrases that close a sentence and cancel every clause before them in it
+# (此项由镇里统一报送，各村无需报送，仅供知悉), but not a demand that follows them.
+SENTENCE_EXEMPTIONS: Final = _words("仅供知悉 仅供参考 仅供学习 知悉即可 供知悉")
 PROHIBITIONS: Final = _words("严禁 禁止 不得 不准 不许 不要 别 杜绝 避免 不能 切勿 勿")
 COMPLAINTS: Final = _words(
     "被要求 太多了 也太 没完没了 怎么这么多 真的 没时间 受不了 太累 累死 烦死 吐槽 无语 不敢离手 天天都 一天回 心累 凭什么"
+    " 能不能别 能不能让人 别搞了 大过年的 还让不让人 有没有办法改"
     " 😩 😫 😭 😤 唉 哎"
 )
 CANCELLATIONS: Final = _words("取消 另行通知 待定 暂停 纪要 要点 精神 已召开 已结束 昨天 刚才 上周")
@@ -85,6 +96,8 @@ MASKS: Final = _words(
     "视频连线 报到 报平安 报名 紧急联系人 紧急避险 马上就要 马上到了 上报纸 汇报 回复了 已回复"
     " 已报送 已上报 已填报 已提交 已拍照 已转发 已截图 无回复 未回复 已汇总 报告会 观看视频 看视频"
     " 学习视频 视频学习 视频链接 已收到 不定期 打卡点 网红打卡 一票否决"
+    # progress rankings the sender publishes (征缴进度通报, 进度靠后的村)
+    " 进度通报 进度靠后 进度落后 进度排名 进度较慢"
 )
 
 # Solicited content (a contest entry), where photos and videos are material, not proof.
@@ -97,7 +110,7 @@ ACK_TOKENS: Final = _words(
     " 已回复 ok 嗯嗯 嗯 好滴 好嘞 好 +1 1 保证 是的 已收到"
 )
 # Words right after an ack token that make it part of a request instead (收到请回复, 收到后).
-ACK_BLOCKERS: Final = _words("请 后 的 回复 回 时 消息 通知 上级 县里 市里 镇里")
+ACK_BLOCKERS: Final = _words("请 亲回 后 的 回复 回 时 消息 通知 上级 县里 市里 镇里")
 ACK_EMOJI: Final[frozenset[str]] = frozenset("👌👍🙏✌🤝💪✅☑✔🫡🆗🤙👏")
 ACK_STICKERS: Final[frozenset[str]] = frozenset(
     _words("强 ok 抱拳 握手 好的 收到 胜利 拳头 鼓掌 耶 赞 嗯 ok手势")
