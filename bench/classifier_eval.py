@@ -119,17 +119,34 @@ def _iso(value: datetime | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the evaluation report for the corpus given on the command line."""
+    """Print the evaluation report for each corpus given on the command line (default: dev)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help="a labelled JSONL corpus; repeat to evaluate several (default: the dev corpus)",
+    )
     args = parser.parse_args(argv)
-    if not args.corpus.is_file():
-        print(f"corpus not found: {args.corpus} (pass --corpus PATH)", file=sys.stderr)
+    corpora: list[Path] = args.corpus or [DEFAULT_CORPUS]
+    missing = [path for path in corpora if not path.is_file()]
+    if missing:
+        for path in missing:
+            print(f"corpus not found: {path} (pass --corpus PATH)", file=sys.stderr)
         return 2
-    examples = load_corpus(args.corpus)
+    for number, path in enumerate(corpora):
+        if number:
+            print("\n" + "=" * 72 + "\n")
+        report(path)
+    return 0
+
+
+def report(path: Path) -> None:
+    """Print per-label scores, deadline accuracy, throughput and the misses on one corpus."""
+    examples = load_corpus(path)
     predictions = predict(examples)
     scores = score(examples, predictions)
-    print(f"corpus: {args.corpus} ({len(examples)} messages)\n")
+    print(f"corpus: {path} ({len(examples)} messages)\n")
     print(f"{'label':<18}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
     for label, (precision, recall, f1, support) in scores.per_label.items():
         print(f"{label:<18}{precision:>10.3f}{recall:>10.3f}{f1:>8.3f}{support:>9}")
@@ -149,7 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {ex.id}: expected {list(ex.labels)} {_iso(ex.deadline)}")
         print(f"  {' ' * len(ex.id)}  got      {list(p.labels)} {_iso(p.deadline)}")
         print(f"  {' ' * len(ex.id)}  text     {ex.text[:70]!r}")
-    return 0
 
 
 if __name__ == "__main__":
