@@ -48,8 +48,9 @@ _CUTOFF_PREFIX: Final = re.compile(
 _YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
 _IMPERATIVE_AFTER_DAY: Final = re.compile(
     r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来"
-    # a bare verb of handing over (今天务必发过来, 明天上午发党建办), not 发布/报道/交通
-    r"|发(?!布|生|现|放|言|展|出|文|改)|交(?!通|流|界)|报(?!道|纸|到|名|告会)|上传|填写)"
+    # a verb of handing over with where it goes (今天务必发过来, 明天上午发党建办), not 明天发工资
+    r"|(?:发|交|报|上传)(?:一下|过来|上来|给|到|至|我|群|[\u4e00-\u9fff]{0,6}?"
+    r"(?:办|站|局|所|中心|科|部|室|组|邮箱))|填写)"
 )
 # Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
 _ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座)")
