@@ -62,12 +62,21 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # python-wechaty warns "set payload more than once" whenever a room's member list is
     # refreshed; it is harmless and would drown everything else.
-    logging.getLogger("Accessory").setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
+    # FileBox warns about a deprecated field on every picture sent; same treatment.
+    for noisy in ("Accessory", "FileBox"):
+        logging.getLogger(noisy).setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
 
 
 @main.command()
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated township.")
 @click.option("--week", default=None, help="ISO week to replay, e.g. 2026-W47. Default: last week.")
+@click.option(
+    "--weeks",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 8),
+    help="How many weeks to replay, ending with --week (two show a week-over-week trend).",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -75,7 +84,7 @@ def main(verbose: int) -> None:
     show_default=True,
     help="Folder for the demo database and digests (replaced on each run).",
 )
-def demo(seed: int, week: str | None, out: Path) -> None:
+def demo(seed: int, week: str | None, weeks: int, out: Path) -> None:
     """Run the real bot against the built-in simulator and print the digest.
 
     \b
@@ -91,7 +100,7 @@ def demo(seed: int, week: str | None, out: Path) -> None:
     from bot.simulator.demo import run_demo
 
     try:
-        asyncio.run(run_demo(seed=seed, week=week, out=out, echo=click.echo))
+        asyncio.run(run_demo(seed=seed, week=week, out=out, echo=click.echo, weeks=weeks))
     except (BotError, MetricsError) as e:
         raise click.ClickException(str(e)) from None
 

@@ -59,14 +59,17 @@ def _qq(person_qq: str | None) -> int:
 
 
 class Demo:
-    def __init__(self, township: Township, week: str, out: Path, echo: Echo) -> None:
+    def __init__(
+        self, township: Township, week: str, out: Path, echo: Echo, weeks: int = 2
+    ) -> None:
         self.t = township
         self.week = week
         self.out = out
         self.echo = echo
         start, _ = week_bounds(week, TZ)
-        self.week_start = start
-        self.clock = SimClock(start - timedelta(hours=2))
+        # Replay the weeks before the digest week too, so it can show a trend.
+        self.week_starts = [start - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+        self.clock = SimClock(self.week_starts[0] - timedelta(hours=2))
         self.puppet = PuppetService(token=secrets.token_hex(8), self_id=BOT_WECHAT_ID)
         self.peer = SimulatedOneBot(self_id=BOT_QQ_ID)
         self.qq_token = secrets.token_hex(16)
@@ -142,14 +145,14 @@ async def _wait_for(predicate: Callable[[], object], what: str, timeout: float =
         await asyncio.sleep(0.05)
 
 
-async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> None:
+async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks: int = 2) -> None:
     started = time.monotonic()
     week = week or last_full_week(datetime.now(ZoneInfo(TZ)).date())
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     township = build_township(seed)
-    demo = Demo(township, week, out, echo)
+    demo = Demo(township, week, out, echo, weeks)
     config = demo.config()
     write_roster(config.roster or out / "roster.csv", _roster(township))
     echo(
@@ -188,11 +191,15 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo) -> Non
         await demo.peer.connect(f"ws://127.0.0.1:{qq.bound_port}/onebot/v11/ws", demo.qq_token)
         await _wait_for(lambda: demo.connected >= {"wechat", "qq"}, "both platforms to log in")
         await _consent(demo, engine)
-        messages = generate_week(township, demo.week_start.date(), seed)
+        messages = [
+            m
+            for n, monday in enumerate(demo.week_starts)
+            for m in generate_week(township, monday.date(), seed + n)
+        ]
         recorded = await _replay(demo, messages, engine)
         echo(
-            f"已回放 {len(messages)} 条消息（{recorded} 条来自已同意的群并被记录），"
-            f"用时 {time.monotonic() - started:.1f} 秒"
+            f"已回放 {len(demo.week_starts)} 周共 {len(messages)} 条消息"
+            f"（{recorded} 条来自已同意的群并被记录），用时 {time.monotonic() - started:.1f} 秒"
         )
         # Monday 08:31 after the week: the weekly job is due; the scheduler sends it.
         demo.clock.now = week_bounds(week, TZ)[1] + timedelta(hours=8, minutes=31)
@@ -290,6 +297,9 @@ def _print_result(demo: Demo, config: Config, t: Township) -> None:
     echo(shown.body)
     echo("━" * 24)
     sent = sum(d.status == "sent" for d in demo.delivered)
+    picture = config.digest.out_dir / demo.week / f"{shown.unit}.png"
+    if picture.exists():
+        echo(f"随周报发送的图片（非工作时间@热力图、负担最重的人）：{picture}")
     echo(
         f"共向 {len({d.unit for d in demo.delivered})} 个单位的负责人发出 {sent} 份周报；"
         f"文本已保存在 {config.digest.out_dir / demo.week}/"
