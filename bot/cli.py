@@ -203,7 +203,13 @@ def digest(
 
 @main.group()
 def roster() -> None:
-    """Check the roster and find members it does not map yet."""
+    """Check the roster and find members it does not map yet.
+
+    \b
+    Examples:
+      jianfu roster check roster.csv
+      jianfu roster unmapped --config jianfu.toml
+    """
 
 
 @roster.command("check")

@@ -4,7 +4,6 @@ service from the simulator, a real SQLite file and a hand-moved clock."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -21,6 +20,7 @@ from bot.app import JianfuBot
 from bot.config import Config, ConfigError, DigestConfig, Ref
 from bot.events import ChatAdapter, Connected, Event
 from bot.roster import RosterEntry, apply_roster
+from bot.simulator.demo import wait_until
 from bot.simulator.onebot_peer import SimulatedOneBot
 from bot.simulator.puppet_service import PuppetService
 from metrics.db import make_async_engine
@@ -50,16 +50,7 @@ class Harness:
         return rows[0][0]
 
     async def wait(self, predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.02)
+        await wait_until(predicate, what, timeout, poll=0.02)
 
     async def settle(self, count_sql: str, expected: int, **params: Any) -> None:
         """Wait until a count query reaches ``expected`` (events are processed asynchronously)."""

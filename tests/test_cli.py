@@ -16,7 +16,9 @@ from bot.cli import main
 from bot.simulator.demo import run_demo
 from tests.conftest import REPO
 
-CORPUS = Path(os.environ.get("JIANFU_CORPUS", REPO.parent / "shared" / "corpus" / "demand-dev.jsonl"))
+CORPUS = Path(
+    os.environ.get("JIANFU_CORPUS", REPO.parent / "shared" / "corpus" / "demand-dev.jsonl")
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,9 @@ def test_digest_command_prints_a_unit(demo_run: tuple[Path, str]) -> None:
     """`jianfu digest --week --unit --db` prints that unit's digest from the file."""
     out, _ = demo_run
     db = str(out / "jianfu-demo.sqlite3")
-    result = CliRunner().invoke(main, ["digest", "--week", "2026-W47", "--unit", "新河村", "--db", db])
+    result = CliRunner().invoke(
+        main, ["digest", "--week", "2026-W47", "--unit", "新河村", "--db", db]
+    )
     assert 0 == result.exit_code, result.output
     assert result.output.startswith("【减负周报】新河村 · 2026年第47周")
 
@@ -91,11 +95,19 @@ def test_classify_command_writes_the_specified_fields(tmp_path: Path) -> None:
     """Each input line gives id, sorted labels, a +08:00 deadline or null, and a band."""
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"id": "a", "ts": "2026-11-20T21:05:00+08:00",
-                    "text": "@所有人 请今晚10点前报送台账，收到请回复", "mention_all": True},
-                   ensure_ascii=False)
+        json.dumps(
+            {
+                "id": "a",
+                "ts": "2026-11-20T21:05:00+08:00",
+                "text": "@所有人 请今晚10点前报送台账，收到请回复",
+                "mention_all": True,
+            },
+            ensure_ascii=False,
+        )
         + "\n"
-        + json.dumps({"id": "b", "ts": "2026-11-21T10:00:00+08:00", "text": "收到"}, ensure_ascii=False)
+        + json.dumps(
+            {"id": "b", "ts": "2026-11-21T10:00:00+08:00", "text": "收到"}, ensure_ascii=False
+        )
         + "\n",
         encoding="utf-8",
     )
@@ -142,3 +154,12 @@ def test_run_without_config_explains_itself() -> None:
     result = CliRunner().invoke(main, ["run"])
     assert 1 == result.exit_code
     assert "config.example.toml" in result.output
+
+
+def test_every_command_is_in_the_readme() -> None:
+    """Each jianfu command is documented in the README, and each has an example in its help."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"jianfu {name}" in readme, f"README lacks jianfu {name}"
+        help_text = CliRunner().invoke(main, [name, "--help"]).output
+        assert "Example" in help_text or "jianfu " in help_text, f"{name} --help has no example"

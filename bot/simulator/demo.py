@@ -132,7 +132,14 @@ class Demo:
             )
 
 
-async def _wait_for(predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+async def wait_until(
+    predicate: Callable[[], object], what: str, timeout: float = 30.0, poll: float = 0.05
+) -> None:
+    """Poll ``predicate`` (plain or coroutine function) until true; BotError after ``timeout``.
+
+    Events cross real sockets and are handled asynchronously, so the simulator
+    and the tests wait for their effects rather than sleeping a fixed time.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -141,8 +148,8 @@ async def _wait_for(predicate: Callable[[], object], what: str, timeout: float =
         if result:
             return
         if time.monotonic() > deadline:
-            raise BotError(f"demo: timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+            raise BotError(f"timed out waiting for {what}")
+        await asyncio.sleep(poll)
 
 
 async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks: int = 2) -> None:
@@ -189,7 +196,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
     try:
         await qq.wait_ready()
         await demo.peer.connect(f"ws://127.0.0.1:{qq.bound_port}/onebot/v11/ws", demo.qq_token)
-        await _wait_for(lambda: demo.connected >= {"wechat", "qq"}, "both platforms to log in")
+        await wait_until(lambda: demo.connected >= {"wechat", "qq"}, "both platforms to log in")
         await _consent(demo, engine)
         messages = [
             m
@@ -207,7 +214,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
             engine, config, bot.send_to, clock=demo.clock, on_delivered=demo.delivered.extend
         )
         await scheduler.start()
-        await _wait_for(lambda: demo.delivered, "the scheduler to deliver the digests", 60)
+        await wait_until(lambda: demo.delivered, "the scheduler to deliver the digests", 60)
         _print_result(demo, config, township)
         echo(f"全程用时 {time.monotonic() - started:.1f} 秒。")
     finally:
@@ -256,7 +263,7 @@ async def _consent(demo: Demo, engine: object) -> None:
             ).scalar_one()
         return n >= expected
 
-    await _wait_for(active, "owners' consent to be recorded")
+    await wait_until(active, "owners' consent to be recorded")
     demo.echo(f"{expected} 个群的群主已同意记录；“{demo.declining.name}”未同意，不记录。")
 
 
@@ -278,7 +285,7 @@ async def _replay(demo: Demo, messages: list[SimMessage], engine: object) -> int
             n = (await conn.execute(select(func.count()).select_from(Message))).scalar_one()
         return n >= expected
 
-    await _wait_for(stored, "every message to be recorded", 120)
+    await wait_until(stored, "every message to be recorded", 120)
     return expected
 
 
