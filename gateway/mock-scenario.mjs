@@ -17,7 +17,7 @@
 //   {"cmd":"ping"}                            replies with the puppet's login state
 // Every message the puppet sees (including what the bot sends) is reported as
 // {"event":"message","messageId":...,"talkerId":...,"roomId":...,"listenerId":...,"text":...,
-//  "mentionIds":[...],"timestamp":...}.
+//  "mentionIds":[...],"timestamp":...,"type":<wechaty-puppet MessageType>,"fileName","fileSize"}.
 
 import readline from 'node:readline'
 
@@ -68,6 +68,7 @@ export class MockScenario {
     if (!payload) {
       return
     }
+    const file = this.mocker.cacheFileBoxPayload.get(messageId)
     this.emit({
       event: 'message',
       messageId,
@@ -77,6 +78,10 @@ export class MockScenario {
       text: payload.text ?? '',
       mentionIds: payload.mentionIdList ?? [],
       timestamp: payload.timestamp,
+      type: payload.type,
+      fileName: file?.name ?? null,
+      // Size of an inline (base64) file, so a test can see the bytes arrived whole.
+      fileSize: file?.base64 ? Buffer.from(file.base64, 'base64').length : null,
     })
   }
 

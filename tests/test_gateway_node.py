@@ -43,6 +43,11 @@ STAMP = GATEWAY / "node_modules" / ".jianfu-lock.sha256"
 LOCK_INPUTS = ("package.json", "package-lock.json", ".npmrc")
 
 GatewayEvent = dict[str, Any]
+# A valid 1x1 PNG, as the digest renderer would send.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 
 
 def _node_tools() -> tuple[str, str]:
@@ -451,6 +456,19 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
             gateway.wait_for, lambda e: "message" == e["event"] and scenario.bot == e["talkerId"]
         )
         assert (scenario.room, "本周工作群负担周报已生成") == (echoed["roomId"], echoed["text"])
+
+        # The digest picture: python-wechaty's FileBox JSON must parse in Node's file-box.
+        await adapter.send_private_image(scenario.chief, PNG_1X1, "周报.png")
+        picture = await asyncio.to_thread(
+            gateway.wait_for, lambda e: "message" == e["event"] and e["fileName"] is not None
+        )
+        assert (scenario.bot, scenario.chief, "周报.png", len(PNG_1X1), 6) == (
+            picture["talkerId"],
+            picture["listenerId"],
+            picture["fileName"],
+            picture["fileSize"],
+            picture["type"],  # wechaty-puppet MessageType.Image
+        )
     finally:
         await adapter.stop()
         await asyncio.wait_for(runner, 15)
