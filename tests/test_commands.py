@@ -1,0 +1,103 @@
+"""Consent and cadre commands on QQ (roles as QQ reports them) and in private chats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.roster import RosterEntry
+from tests.conftest import Clock
+from tests.harness import running_bot
+
+SH = ZoneInfo("Asia/Shanghai")
+QQ_GROUP = (
+    7007,
+    "村网格员群",
+    [
+        (2001, "群主老周", "周书记", "owner"),
+        (2002, "管理员", "", "admin"),
+        (2003, "小吴", "", "member"),
+    ],
+)
+ROSTER = [
+    RosterEntry("周书记", "新河村", qq_id="2001", is_head=True),
+    RosterEntry("吴网格员", "新河村", qq_id="2003", wechat_id="wx_wu"),
+    RosterEntry("钱主任", "镇党政办", wechat_id="wx_qian", is_head=True),
+]
+
+
+async def test_qq_admin_consents_member_is_refused(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """A QQ member's 同意记录 is refused; the group's QQ admin may consent; the bot announced first."""
+    async with running_bot(
+        db_url, tmp_path, clock, rooms=[], contacts={}, roster=ROSTER, qq_groups=[QQ_GROUP]
+    ) as h:
+        assert h.peer is not None
+        await h.peer.wait_sent(lambda m: m.target_id == 7007 and "同意记录" in m.text, 10)
+        clock.now = datetime(2026, 11, 16, 9, tzinfo=SH)
+        await h.peer.post_group_message(7007, 2003, "@减负助手 同意记录", at=clock.now)
+        await h.peer.wait_sent(lambda m: "只有群主或授权管理员" in m.text, 10)
+        await h.peer.post_group_message(7007, 2003, "请大家今晚报送台账", at=clock.now)
+        await h.peer.post_group_message(7007, 2002, "同意记录", at=clock.now)
+        await h.settle("SELECT COUNT(*) FROM groups WHERE state = 'active'", 1)
+        await h.peer.post_group_message(
+            7007, 2001, "@所有人 明早8点前上报", at_all=True, at=clock.now
+        )
+        await h.settle("SELECT COUNT(*) FROM messages", 1)
+        assert [("consent", "refused"), ("consent", "ok")] == [
+            tuple(r)
+            for r in await h.rows(
+                "SELECT action, outcome FROM audit_events WHERE action = 'consent' ORDER BY id"
+            )
+        ]
+        assert [(True, "deadline,material_request")] == [
+            (bool(r[0]), r[1]) for r in await h.rows("SELECT mention_all, labels FROM messages")
+        ]
+
+
+async def test_qq_member_opts_out(db_url: str, tmp_path: Path, clock: Clock) -> None:
+    """退出统计 on QQ removes that cadre's memberships; the reply goes to the group."""
+    async with running_bot(
+        db_url, tmp_path, clock, rooms=[], contacts={}, roster=ROSTER, qq_groups=[QQ_GROUP]
+    ) as h:
+        assert h.peer is not None
+        clock.now = datetime(2026, 11, 16, 9, tzinfo=SH)
+        await h.peer.post_group_message(7007, 2001, "同意记录", at=clock.now)
+        await h.settle("SELECT COUNT(*) FROM memberships", 3)
+        await h.peer.post_group_message(7007, 2003, "退出统计", at=clock.now)
+        await h.peer.wait_sent(lambda m: "已删除您" in m.text, 10)
+        assert 2 == await h.scalar("SELECT COUNT(*) FROM memberships")
+        assert 1 == await h.scalar("SELECT COUNT(*) FROM people WHERE opted_out")
+
+
+async def test_my_load_in_private_gives_only_own_figures(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """我的负担 answers privately with the asker's figures; 我的群数 is recorded and shown."""
+    async with running_bot(
+        db_url,
+        tmp_path,
+        clock,
+        rooms=[("r@chatroom", "镇党政办工作群", "wx_qian", ["wx_qian", "wx_wu"])],
+        contacts={"wx_qian": "钱主任", "wx_wu": "吴网格员"},
+        roster=ROSTER,
+    ) as h:
+        clock.now = datetime(2026, 11, 16, 8, tzinfo=SH)
+        await h.wechat_say("r@chatroom", "wx_qian", "同意记录", clock.now)
+        await h.settle("SELECT COUNT(*) FROM groups WHERE state = 'active'", 1)
+        night = datetime(2026, 11, 17, 22, 30, tzinfo=SH)
+        await h.wechat_say("r@chatroom", "wx_qian", "请把照片发群里", night, ("wx_wu",))
+        await h.settle("SELECT COUNT(*) FROM messages", 1)
+        clock.now = datetime(2026, 11, 18, 10, tzinfo=SH)
+        await h.puppet.post_private_message("wx_wu", "我的群数 12", at=clock.now)
+        await h.puppet.wait_sent(lambda s: "共在 12 个工作群" in s.text, 10)
+        await h.puppet.post_private_message("wx_wu", "我的负担", at=clock.now)
+        reply = await h.puppet.wait_sent(
+            lambda s: s.conversation_id == "wx_wu" and "负担" in s.text, 10
+        )
+    assert "所在已统计工作群 1 个" in reply.text
+    assert "非工作时间被@ 1 次" in reply.text
+    assert "您自报共在 12 个工作群（助手统计到 1 个）" in reply.text
+    assert "钱主任" not in reply.text
