@@ -130,7 +130,7 @@ class JianfuBot:
         now = self.clock()
         unit = self.group_unit(info.platform, info.group_id, info.owner_id)
         async with self.engine.begin() as conn:
-            gid, state, created = await store.upsert_group(
+            gid, state, announce = await store.upsert_group(
                 conn,
                 info.platform,
                 info.group_id,
@@ -142,7 +142,7 @@ class JianfuBot:
             if state == "active" and info.members:
                 await store.sync_members(conn, info.platform, gid, self._people(info), now)
         self._groups[(info.platform, info.group_id)] = (gid, state, unit)
-        if created or state == "pending":
+        if announce:
             await self._announce(info.platform, info.group_id, gid)
         return gid, state
 
@@ -213,7 +213,13 @@ class JianfuBot:
     async def _on_member_joined(self, event: MemberJoined) -> None:
         if event.user_id == self.self_ids.get(event.platform):
             info = await self.adapters[event.platform].group_info(event.group_id)
-            await self._see_group(info)
+            gid, state = await self._see_group(info)
+            if state == "stopped":
+                # Invited back after 停止记录: ask for consent afresh.
+                async with self.engine.begin() as conn:
+                    await store.set_group_state(conn, gid, "pending")
+                self._groups.pop((event.platform, event.group_id), None)
+                await self._announce(event.platform, event.group_id, gid)
             return
         gid, state = await self._group(event.platform, event.group_id, None)
         if state != "active":
@@ -307,8 +313,15 @@ class JianfuBot:
                 case "consent" if state == "active":
                     reply = notices.ALREADY_ACTIVE
                 case "consent":
+                    # One monitoring period per group is kept: a group consented
+                    # again after 停止记录 counts from the new consent.
                     await store.set_group_state(
-                        conn, gid, "active", consented_at=now, consented_by=event.sender_id
+                        conn,
+                        gid,
+                        "active",
+                        consented_at=now,
+                        consented_by=event.sender_id,
+                        stopped_at=None,
                     )
                     reply = notices.CONSENTED
                 case "stop" if not authorised:

@@ -80,10 +80,13 @@ async def upsert_group(
     unit: str | None,
     now: datetime,
 ) -> tuple[int, str, bool]:
-    """Insert or refresh a group; returns (id, state, created)."""
+    """Insert or refresh a group; returns (id, state, needs_announcement).
+
+    A group needs the announcement when it is new, or pending and never told.
+    """
     row = (
         await conn.execute(
-            select(Group.id, Group.state).where(
+            select(Group.id, Group.state, Group.announced_at).where(
                 Group.platform == platform, Group.external_id == external_id
             )
         )
@@ -114,7 +117,7 @@ async def upsert_group(
         values["unit"] = unit
     if values:
         await conn.execute(update(Group).where(Group.id == row.id).values(**values))
-    return row.id, row.state, False
+    return row.id, row.state, row.state == "pending" and row.announced_at is None
 
 
 async def set_group_state(

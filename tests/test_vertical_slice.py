@@ -294,3 +294,41 @@ def test_weeks_are_iso_in_local_time(week: str) -> None:
 
     assert week == iso_week(sh(2025, 9, 28, 23, 59), "Asia/Shanghai")
     assert "2025-W40" == iso_week(sh(2025, 9, 29, 0, 1), "Asia/Shanghai")
+
+
+async def test_restart_does_not_announce_again(db_url: str, tmp_path: Path, clock: Clock) -> None:
+    """A pending group is told about the bot once, not again after each restart."""
+    async with bot_running(db_url, tmp_path, clock) as h:
+        await h.wait_group_reply("roomA@chatroom", "同意记录")
+    async with bot_running(db_url, tmp_path, clock) as h:
+        await h.wechat_say("roomB@chatroom", "wx_y", "同意记录", sh(2025, 9, 21, 20))
+        await h.wait_group_reply("roomB@chatroom", "已开始统计")
+        assert [] == [s for s in h.puppet.sent if "大家好" in s.text]
+        assert 2 == await h.scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'announce'")
+
+
+async def test_invited_back_after_stop_asks_for_consent_again(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """After 停止记录 and a new invitation, the group is pending and announced again."""
+    async with bot_running(db_url, tmp_path, clock) as h:
+        await h.wechat_say("roomA@chatroom", "wx_o", "同意记录", sh(2025, 9, 21, 20))
+        await h.settle("SELECT COUNT(*) FROM groups WHERE state = 'active'", 1)
+        await h.wechat_say("roomA@chatroom", "wx_o", "停止记录", sh(2025, 9, 22, 9))
+        await h.wait(lambda: "roomA@chatroom" in h.puppet.left_rooms, "the bot to leave")
+        await h.puppet.invite_bot("roomA@chatroom", "wx_o")
+        await h.settle(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'announce' AND group_id = "
+            "(SELECT id FROM groups WHERE external_id = 'roomA@chatroom')",
+            2,
+        )
+        assert "pending" == await h.scalar(
+            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
+        )
+        await h.wechat_say("roomA@chatroom", "wx_x", "今晚报送", sh(2025, 9, 23, 21))
+        await h.wechat_say("roomA@chatroom", "wx_o", "同意记录", sh(2025, 9, 23, 22))
+        await h.wechat_say("roomA@chatroom", "wx_x", "收到", sh(2025, 9, 23, 22, 1))
+        await h.settle("SELECT COUNT(*) FROM messages", 1)
+        assert "active" == await h.scalar(
+            "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
+        )
