@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.onebot.adapter import CatchUpState, OneBotAdapter
 from bot.app import JianfuBot
 from bot.config import Config, ConfigError
 from bot.events import ChatAdapter
@@ -21,7 +22,34 @@ from metrics.db import make_async_engine, migrate, safe_url
 log = logging.getLogger(__name__)
 
 
-def build_adapters(config: Config, cache_dir: Path) -> dict[str, ChatAdapter]:
+async def qq_catch_up_state(engine: AsyncEngine) -> CatchUpState:
+    """Where each monitored QQ group's record ends, so a restart catches up from there.
+
+    Messages fetched twice are harmless: the database keeps one row per message id.
+    """
+    from sqlalchemy import select
+
+    from metrics.models import Group
+
+    state = CatchUpState()
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(Group.external_id, Group.last_message_at, Group.consented_at).where(
+                    Group.platform == "qq", Group.state == "active"
+                )
+            )
+        ).all()
+    for external_id, last_message_at, consented_at in rows:
+        since = last_message_at or consented_at
+        if since is not None:
+            state.start_watching(external_id, since)
+    return state
+
+
+def build_adapters(
+    config: Config, cache_dir: Path, qq_state: CatchUpState | None = None
+) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if config.wechat.enabled:
         if not config.wechat.token:
@@ -39,8 +67,6 @@ def build_adapters(config: Config, cache_dir: Path) -> dict[str, ChatAdapter]:
                 f"qq is enabled but the environment variable {config.qq.access_token_env} is empty;"
                 " an access token is mandatory for OneBot"
             )
-        from bot.adapters.onebot.adapter import OneBotAdapter
-
         adapters["qq"] = OneBotAdapter(
             mode=config.qq.mode,
             host=config.qq.host,
@@ -49,6 +75,7 @@ def build_adapters(config: Config, cache_dir: Path) -> dict[str, ChatAdapter]:
             access_token=config.qq.access_token,
             forward_url=config.qq.forward_url,
             send_rate_per_second=config.qq.send_rate_per_second,
+            state=qq_state,
         )
     if not adapters:
         raise ConfigError(
@@ -89,7 +116,7 @@ async def run_service(config: Config) -> None:
     now = datetime.now(UTC)
     people = await load_people(engine, config, now)
     units = await unit_lookup(engine)
-    adapters = build_adapters(config, Path(".wechaty"))
+    adapters = build_adapters(config, Path(".wechaty"), await qq_catch_up_state(engine))
     bot = JianfuBot(config, engine, adapters, unit_of=lambda p, x: units.get((p, x)))
     scheduler = DigestScheduler(engine, config, bot.send_to, clock=lambda: datetime.now(UTC))
     log.warning(

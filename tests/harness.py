@@ -20,6 +20,7 @@ from bot.app import JianfuBot
 from bot.config import Config, ConfigError, DigestConfig, Ref
 from bot.events import ChatAdapter, Connected, Event
 from bot.roster import RosterEntry, apply_roster
+from bot.service import qq_catch_up_state
 from bot.simulator.demo import wait_until
 from bot.simulator.onebot_peer import SimulatedOneBot
 from bot.simulator.puppet_service import PuppetService
@@ -101,6 +102,7 @@ async def running_bot(
     admins: tuple[str, ...] = (),
     qq_groups: list[tuple[int, str, list[tuple[int, str, str, str]]]] = (),  # type: ignore[assignment]
     store_text: bool = False,
+    peer: SimulatedOneBot | None = None,
 ) -> AsyncIterator[Harness]:
     """Start puppet service (+ optional OneBot peer) and the bot; stop everything after."""
     reset_wechaty_caches()
@@ -130,13 +132,15 @@ async def running_bot(
             endpoint, "test-token-123", cache_dir=tmp_path / ".wechaty", reconnect_delay=0.2
         )
     }
-    peer = None
     qq: OneBotAdapter | None = None
-    if qq_groups:
+    if qq_groups and peer is None:
         peer = SimulatedOneBot(self_id=BOT_QQ)
         for gid, name, members in qq_groups:
             peer.add_group(gid, name, members)
-        qq = OneBotAdapter(host="127.0.0.1", port=0, access_token="qq-token-456")
+    if peer is not None:
+        # Like `jianfu run`: a restarted bot resumes QQ groups from the database.
+        state = await qq_catch_up_state(engine)
+        qq = OneBotAdapter(host="127.0.0.1", port=0, access_token="qq-token-456", state=state)
         adapters["qq"] = qq
     units = {(e_p, e_id): e.unit for e in roster for e_p, e_id in e.identities()}
     bot = JianfuBot(config, engine, adapters, clock=clock, unit_of=lambda p, x: units.get((p, x)))

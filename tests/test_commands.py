@@ -101,3 +101,34 @@ async def test_my_load_in_private_gives_only_own_figures(
     assert "非工作时间被@ 1 次" in reply.text
     assert "您自报共在 12 个工作群（助手统计到 1 个）" in reply.text
     assert "钱主任" not in reply.text
+
+
+async def test_qq_messages_missed_while_down_are_caught_up_once(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """After a restart, QQ history since the last recorded message is fetched, nothing twice."""
+    async with running_bot(
+        db_url, tmp_path, clock, rooms=[], contacts={}, roster=ROSTER, qq_groups=[QQ_GROUP]
+    ) as h:
+        assert h.peer is not None
+        peer = h.peer
+        clock.now = datetime(2026, 11, 16, 9, tzinfo=SH)
+        await peer.post_group_message(7007, 2001, "同意记录", at=clock.now)
+        await h.settle("SELECT COUNT(*) FROM groups WHERE state = 'active'", 1)
+        await peer.post_group_message(
+            7007, 2001, "上午的通知", at=datetime(2026, 11, 16, 10, tzinfo=SH)
+        )
+        await h.settle("SELECT COUNT(*) FROM messages", 1)
+    # The bot is down: these reach only the implementation's history.
+    for hour in (20, 21):
+        await peer.post_group_message(
+            7007, 2002, f"{hour}点的要求：请报送台账", at=datetime(2026, 11, 16, hour, tzinfo=SH)
+        )
+    async with running_bot(db_url, tmp_path, clock, rooms=[], contacts={}, peer=peer) as h:
+        await h.settle("SELECT COUNT(*) FROM messages", 3)
+        await peer.post_group_message(
+            7007, 2003, "收到", at=datetime(2026, 11, 16, 21, 5, tzinfo=SH)
+        )
+        await h.settle("SELECT COUNT(*) FROM messages", 4)
+        bands = [r[0] for r in await h.rows("SELECT band FROM messages ORDER BY sent_at")]
+    assert ["work", "evening", "evening", "evening"] == bands
