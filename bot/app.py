@@ -121,6 +121,10 @@ class JianfuBot:
 
     async def _on_connected(self, event: Connected) -> None:
         self.self_ids[event.platform] = event.self_id
+        async with self.engine.begin() as conn:
+            await store.record_login(
+                conn, event.platform, event.self_id, event.self_name, self.clock()
+            )
         adapter = self.adapters[event.platform]
         for info in await adapter.list_groups():
             await self._see_group(info)

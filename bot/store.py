@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.events import Member
 from metrics.models import (
+    Account,
     AuditEvent,
     Group,
     Identity,
@@ -254,3 +255,20 @@ async def purge_older_than(conn: AsyncConnection, cutoff: datetime) -> int:
     await conn.execute(delete(MessageMention).where(MessageMention.message_id.in_(old)))
     result = await conn.execute(delete(Message).where(Message.sent_at < cutoff))
     return int(result.rowcount or 0)
+
+
+async def record_login(
+    conn: AsyncConnection, platform: str, self_id: str, name: str, at: datetime
+) -> None:
+    """Remember the bot's own account on a platform (first and last login)."""
+    updated = await conn.execute(
+        update(Account)
+        .where(Account.platform == platform, Account.self_id == self_id)
+        .values(name=name, last_seen=at)
+    )
+    if not updated.rowcount:
+        await conn.execute(
+            insert(Account).values(
+                platform=platform, self_id=self_id, name=name, first_seen=at, last_seen=at
+            )
+        )

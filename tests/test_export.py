@@ -56,6 +56,7 @@ def test_xlsx_has_person_and_group_sheets(db_file: Path, tmp_path: Path) -> None
     assert ["人员", "工作群"] == wb.sheetnames
     people = [tuple(r) for r in wb["人员"].iter_rows(values_only=True)]
     groups = [tuple(r) for r in wb["工作群"].iter_rows(values_only=True)]
+    wb.close()  # read-only workbooks keep the file open until closed
     assert PERSON_HEADERS == people[0]
     assert GROUP_HEADERS == groups[0]
     by_name = {r[1]: r for r in people[1:]}
@@ -95,7 +96,9 @@ def test_date_range_exports_whole_weeks(db_file: Path, tmp_path: Path) -> None:
         "--db", str(db_file),
     )  # fmt: skip
     assert 0 == code, output
-    rows = list(load_workbook(out, read_only=True)["人员"].iter_rows(values_only=True))
+    wb = load_workbook(out, read_only=True)
+    rows = list(wb["人员"].iter_rows(values_only=True))
+    wb.close()  # read-only workbooks keep the file open until closed
     assert {WEEK} == {r[0] for r in rows[1:]}
 
 

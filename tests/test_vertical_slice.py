@@ -185,6 +185,9 @@ async def test_non_admin_cannot_consent_or_stop(db_url: str, tmp_path: Path, clo
             )
         ]
         assert "roomA@chatroom" not in h.puppet.left_rooms
+        assert [("wechat", "wx_bot")] == [
+            tuple(r) for r in await h.rows("SELECT platform, self_id FROM accounts")
+        ]
 
 
 async def test_config_admin_may_consent_and_owner_stop_makes_bot_leave(
