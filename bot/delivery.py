@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -165,15 +165,3 @@ async def deliver_week(
                 await conn.run_sync(_finish, unit, week, ref, status, now, error)
             results.append(Delivery(unit, week, ref, status, body))
     return results
-
-
-async def sent_digests(engine: AsyncEngine, week: str) -> list[tuple[str, str, str, str]]:
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(
-                    Digest.unit, Digest.recipient_platform, Digest.recipient_id, Digest.status
-                ).where(Digest.week == week)
-            )
-        ).all()
-    return [(r.unit, r.recipient_platform, r.recipient_id, r.status) for r in rows]

@@ -43,12 +43,6 @@ class Annotator:
     def calendar(self, unit: str | None) -> WorkingCalendar:
         return self._per_unit.get(unit, self.default) if unit else self.default
 
-    def unknown_years(self) -> frozenset[int]:
-        years: set[int] = set()
-        for cal in self._calendars.values():
-            years |= cal.unknown_years()
-        return frozenset(years)
-
     def annotate(
         self, text: str, at: datetime, mention_all: bool = False, unit: str | None = None
     ) -> Annotation:
