@@ -12,13 +12,8 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
     fi
 fi
 
-# Node gateway dependencies (wechaty-puppet-mock test), from the lock file.
-if command -v npm >/dev/null 2>&1 && [ -f gateway/package-lock.json ]; then
-    if [ ! -d gateway/node_modules ] || [ gateway/package-lock.json -nt gateway/node_modules/.package-lock.json ]; then
-        echo "test: npm ci in gateway/" >&2
-        (cd gateway && npm ci --no-audit --no-fund --loglevel=error)
-    fi
-fi
+# Node gateway dependencies are installed by tests/test_gateway_node.py itself (npm ci from
+# the lock file, only when the lock changes, under a file lock).
 
 # Headless Chromium for the Datasette page test (Debian's package; the test fails in CI without it).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
