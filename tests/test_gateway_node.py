@@ -25,13 +25,13 @@ import pytest
 
 from bot.events import (
     Connected,
-    Event,
     GroupMessage,
     Member,
     MemberJoined,
     MemberLeft,
     PrivateMessage,
 )
+from tests.recording import Recorder
 
 pytestmark = pytest.mark.node
 
@@ -335,27 +335,6 @@ async def test_python_wechaty_client_sees_the_mock_world_and_can_send(
     assert TOKEN not in gateway.log_path.read_text(encoding="utf-8")
 
 
-class Recorder:
-    """An event sink that lets a test wait for the event it expects."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 10.0) -> Event:
-        async with asyncio.timeout(timeout):
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                self._changed.clear()
-                await self._changed.wait()
-
-
 async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
     gateway: Gateway, scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -393,7 +372,7 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
             mentions=[scenario.clerk, scenario.bot],
             timestamp=sent_at_ms,
         )
-        message = await events.wait_for(lambda e: isinstance(e, GroupMessage))
+        message = await events.wait_for(lambda e: isinstance(e, GroupMessage), 10)
         assert (
             GroupMessage(
                 platform="wechat",
@@ -416,7 +395,7 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
             "say", **{"from": scenario.cadre}, room=scenario.room, text="@所有人 明早开会"
         )
         to_all = await events.wait_for(
-            lambda e: isinstance(e, GroupMessage) and everyone["messageId"] == e.message_id
+            lambda e: isinstance(e, GroupMessage) and everyone["messageId"] == e.message_id, 10
         )
         assert isinstance(to_all, GroupMessage)
         assert ((), True, "member") == (to_all.mentions, to_all.mention_all, to_all.sender_role)
@@ -424,7 +403,7 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
         newcomer = f"wxid_new_{scenario.room.split('@')[0]}"
         gateway.command("contact", id=newcomer, name="赵六")
         gateway.command("join", room=scenario.room, members=[newcomer], by=scenario.chief)
-        joined = await events.wait_for(lambda e: isinstance(e, MemberJoined))
+        joined = await events.wait_for(lambda e: isinstance(e, MemberJoined), 10)
         assert isinstance(joined, MemberJoined)
         assert (scenario.room, newcomer, "赵六", scenario.chief) == (
             joined.group_id,
@@ -433,7 +412,7 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
             joined.operator_id,
         )
         gateway.command("leave", room=scenario.room, members=[newcomer], by=scenario.chief)
-        left = await events.wait_for(lambda e: isinstance(e, MemberLeft))
+        left = await events.wait_for(lambda e: isinstance(e, MemberLeft), 10)
         assert isinstance(left, MemberLeft)
         assert (scenario.room, newcomer, scenario.chief, True) == (
             left.group_id,
@@ -443,7 +422,7 @@ async def test_wechat_adapter_records_the_mock_world_through_the_gateway(
         )
 
         gateway.command("say", **{"from": scenario.clerk}, to=scenario.bot, text="我的负担")
-        private = await events.wait_for(lambda e: isinstance(e, PrivateMessage))
+        private = await events.wait_for(lambda e: isinstance(e, PrivateMessage), 10)
         assert isinstance(private, PrivateMessage)
         assert (scenario.clerk, "李四", "我的负担") == (
             private.sender_id,

@@ -38,38 +38,12 @@ from bot.events import (
     PrivateMessage,
 )
 from bot.simulator.onebot_peer import SimulatedOneBot
+from tests.recording import Recorder
 
 TOKEN = "kSLuTF2GC2Q4q4ugm3"
 SELF_ID = 10001000
 GROUP = 123456
 HEADERS = {"X-Self-ID": str(SELF_ID), "X-Client-Role": "Universal"}
-
-
-class Recorder:
-    """An event sink that lets a test wait for the event it expects."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 5.0) -> Event:
-        async with asyncio.timeout(timeout):
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                self._changed.clear()
-                await self._changed.wait()
-
-    def messages(self) -> list[GroupMessage]:
-        return [e for e in self.events if isinstance(e, GroupMessage)]
-
-    def count(self, kind: type) -> int:
-        return sum(isinstance(e, kind) for e in self.events)
 
 
 Started = tuple[OneBotAdapter, Recorder, str]
