@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, update
+from sqlalchemy import ColumnElement, Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,6 +52,16 @@ def recipients(conn: Connection, config: Config) -> dict[str, list[Ref]]:
     return {u: refs for u, refs in out.items() if refs}
 
 
+def _slot(unit: str, week: str, ref: Ref) -> tuple[ColumnElement[bool], ...]:
+    """The (unit, week, recipient) row that makes a digest go out at most once."""
+    return (
+        Digest.unit == unit,
+        Digest.week == week,
+        Digest.recipient_platform == ref.platform,
+        Digest.recipient_id == ref.user_id,
+    )
+
+
 def _claim(conn: Connection, unit: str, week: str, ref: Ref, body: str, now: datetime) -> bool:
     """Reserve the (unit, week, recipient) slot; False when it was sent or is being sent."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -74,13 +84,7 @@ def _claim(conn: Connection, unit: str, week: str, ref: Ref, body: str, now: dat
     # A failed earlier attempt may be retried; "sent" and "sending" are final.
     retried = conn.execute(
         update(Digest)
-        .where(
-            Digest.unit == unit,
-            Digest.week == week,
-            Digest.recipient_platform == ref.platform,
-            Digest.recipient_id == ref.user_id,
-            Digest.status == "failed",
-        )
+        .where(*_slot(unit, week, ref), Digest.status == "failed")
         .values(status="sending", body=body, error=None)
         .returning(Digest.id)
     ).first()
@@ -92,12 +96,7 @@ def _finish(
 ) -> None:
     conn.execute(
         update(Digest)
-        .where(
-            Digest.unit == unit,
-            Digest.week == week,
-            Digest.recipient_platform == ref.platform,
-            Digest.recipient_id == ref.user_id,
-        )
+        .where(*_slot(unit, week, ref))
         .values(status=status, sent_at=now if status == "sent" else None, error=error)
     )
 
