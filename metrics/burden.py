@@ -12,6 +12,7 @@ from sqlalchemy import BindParameter, Boolean, Connection, Integer, String, bind
 from metrics.acks import DEFAULT_WINDOW, AckItem, ack_delays, latency_stats, link_acks
 from metrics.calendar import week_bounds
 from metrics.models import UTCDateTime
+from metrics.queries import scope_sql
 
 __all__ = [
     "ANONYMOUS",
@@ -32,22 +33,6 @@ __all__ = [
 ANONYMOUS = "匿名"
 # Demands sent this long before the week starts can still be answered in it.
 DEFAULT_LOOKBACK = timedelta(hours=24)
-
-
-def scope_sql(alias: str, unit: str | None) -> str:
-    """SQL condition: group ``alias`` is one of ``unit``'s (bound as ``:unit``); all when None.
-
-    A unit's groups are those it owns (groups.unit) and those with a member of it,
-    so a county group that loads the unit's people counts for the unit too. The
-    condition is left out rather than written ":unit IS NULL OR ...", which
-    PostgreSQL refuses (it cannot type a parameter compared only with NULL).
-    """
-    if unit is None:
-        return "1 = 1"
-    return f"""({alias}.unit = :unit OR {alias}.id IN (
-        SELECT sc_ms.group_id FROM memberships sc_ms
-        JOIN identities sc_i ON sc_i.id = sc_ms.identity_id
-        JOIN people sc_p ON sc_p.id = sc_i.person_id WHERE sc_p.unit = :unit))"""
 
 
 def _moments(*names: str) -> list[BindParameter[Any]]:

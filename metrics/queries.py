@@ -10,6 +10,22 @@ from metrics.calendar import week_bounds
 from metrics.models import UTCDateTime
 
 
+def scope_sql(alias: str, unit: str | None) -> str:
+    """SQL condition: group ``alias`` is one of ``unit``'s (bound as ``:unit``); all when None.
+
+    A unit's groups are those it owns (groups.unit) and those with a member of it,
+    so a county group that loads the unit's people counts for the unit too. The
+    condition is left out rather than written ":unit IS NULL OR ...", which
+    PostgreSQL refuses (it cannot type a parameter compared only with NULL).
+    """
+    if unit is None:
+        return "1 = 1"
+    return f"""({alias}.unit = :unit OR {alias}.id IN (
+        SELECT sc_ms.group_id FROM memberships sc_ms
+        JOIN identities sc_i ON sc_i.id = sc_ms.identity_id
+        JOIN people sc_p ON sc_p.id = sc_i.person_id WHERE sc_p.unit = :unit))"""
+
+
 @dataclass(frozen=True, slots=True)
 class PersonWeek:
     """One cadre's load in one ISO week (opted-out people never appear)."""
@@ -127,27 +143,22 @@ class WeekTotals:
 
 
 def week_totals(conn: Connection, week: str, unit: str | None = None) -> WeekTotals:
-    """Messages in the week, in groups with at least one member of ``unit`` (all if None)."""
-    scope = (
-        ""
-        if unit is None
-        else """AND m.group_id IN (
-            SELECT ms.group_id FROM memberships ms
-            JOIN identities i ON i.id = ms.identity_id
-            JOIN people p ON p.id = i.person_id WHERE p.unit = :unit)"""
-    )
+    """Messages in the week, in ``unit``'s groups (see ``scope_sql``; all if None)."""
     rows = conn.execute(
         text(
             f"""SELECT m.band, COUNT(*) AS n,
                    SUM(CASE WHEN m.mention_all THEN 1 ELSE 0 END) AS n_all,
-                   SUM(CASE WHEN m.is_demand THEN 1 ELSE 0 END) AS n_dem,
-                   COUNT(DISTINCT m.group_id) AS n_groups
-            FROM messages m WHERE m.week = :week {scope} GROUP BY m.band"""
+                   SUM(CASE WHEN m.is_demand THEN 1 ELSE 0 END) AS n_dem
+            FROM messages m JOIN groups g ON g.id = m.group_id
+            WHERE m.week = :week AND {scope_sql("g", unit)} GROUP BY m.band"""
         ),
         {"week": week, "unit": unit},
     ).all()
     groups = conn.execute(
-        text(f"SELECT COUNT(DISTINCT m.group_id) FROM messages m WHERE m.week = :week {scope}"),
+        text(
+            f"""SELECT COUNT(DISTINCT m.group_id) FROM messages m JOIN groups g ON g.id = m.group_id
+            WHERE m.week = :week AND {scope_sql("g", unit)}"""
+        ),
         {"week": week, "unit": unit},
     ).scalar_one()
     bands = {row.band: row.n for row in rows}
@@ -164,18 +175,12 @@ def week_totals(conn: Connection, week: str, unit: str | None = None) -> WeekTot
 
 
 def monitored_groups(conn: Connection, week: str, tz: str, unit: str | None = None) -> int:
-    """Groups under consent at some point of the week (with a member of ``unit``)."""
+    """Groups under consent at some point of the week (``unit``'s groups, see ``scope_sql``)."""
     start, end = week_bounds(week, tz)
-    scope = (
-        ""
-        if unit is None
-        else """AND g.id IN (SELECT ms.group_id FROM memberships ms
-            JOIN identities i ON i.id = ms.identity_id
-            JOIN people p ON p.id = i.person_id WHERE p.unit = :unit)"""
-    )
     stmt = text(
         f"""SELECT COUNT(*) FROM groups g WHERE g.consented_at IS NOT NULL
-            AND g.consented_at < :end AND (g.stopped_at IS NULL OR g.stopped_at > :start) {scope}"""
+            AND g.consented_at < :end AND (g.stopped_at IS NULL OR g.stopped_at > :start)
+            AND {scope_sql("g", unit)}"""
     ).bindparams(bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
     return int(conn.execute(stmt, {"start": start, "end": end, "unit": unit}).scalar_one())
 
