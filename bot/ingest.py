@@ -124,10 +124,14 @@ class Recorder:
         rows = []
         mentions: dict[tuple[str, str], list[int]] = {}
         last_at: dict[int, datetime] = {}
+        members_checked: set[tuple[int, int]] = set()
         for r in batch:
             sender = await ident(r.platform, r.sender_id, r.sender_name, r.sent_at)
-            # A sender we did not know was a member (missed join) becomes one now.
-            await open_membership(conn, r.group_id, sender, r.sender_role, r.sent_at)
+            # A sender we did not know was a member (missed join) becomes one now;
+            # once per sender and group in a batch is enough.
+            if (r.group_id, sender.identity_id) not in members_checked:
+                members_checked.add((r.group_id, sender.identity_id))
+                await open_membership(conn, r.group_id, sender, r.sender_role, r.sent_at)
             rows.append(
                 {
                     "platform": r.platform,
