@@ -9,16 +9,38 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.events import BotError
+from bot.config_schema import (
+    SECTIONS,
+    TOP_LEVEL,
+    UNIT_KEYS,
+    ConfigError,
+    Table,
+    check_top_level,
+    cron_trigger,
+    is_loopback,
+    shown,
+)
 from metrics.calendar import DEFAULT_SCHEDULE, WorkSchedule, schedule_from_mapping
-from metrics.db import default_url
+from metrics.db import check_url, default_url, os_reason
 from metrics.digest import DigestSettings
 from metrics.errors import MetricsError
 from metrics.hygiene_queries import HygieneSettings
 
-
-class ConfigError(BotError):
-    """The configuration file is missing, malformed or inconsistent."""
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConsentConfig",
+    "DigestConfig",
+    "PrivacyConfig",
+    "QQConfig",
+    "Ref",
+    "UnitConfig",
+    "WeChatConfig",
+    "config_from_mapping",
+    "cron_trigger",
+    "load_config",
+    "read_token",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +51,11 @@ class Ref:
     user_id: str
 
     @classmethod
-    def parse(cls, text: str, where: str) -> Ref:
+    def parse(cls, text: object, where: str) -> Ref:
         platform, sep, user_id = str(text).partition(":")
-        if not sep or platform not in ("wechat", "qq") or not user_id:
+        if not isinstance(text, str) or not sep or platform not in ("wechat", "qq") or not user_id:
             raise ConfigError(
-                f'{where}: "{text}" is not platform:id (e.g. "wechat:wxid_abc", "qq:123")'
+                f'{where} 里的 {shown(text)} 不是 平台:账号（例如 "wechat:wxid_abc"、"qq:123"）'
             )
         return cls(platform, user_id)  # type: ignore[arg-type]
 
@@ -53,11 +75,7 @@ class UnitConfig:
 class WeChatConfig:
     enabled: bool = False
     endpoint: str = "127.0.0.1:8788"
-    token_env: str = "JIANFU_PUPPET_TOKEN"
-
-    @property
-    def token(self) -> str:
-        return os.environ.get(self.token_env, "")
+    token_env: str = "JIANFU_PUPPET_TOKEN"  # the token itself: read_token(token_env)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +88,7 @@ class QQConfig:
     forward_url: str | None = None
     access_token_env: str = "JIANFU_ONEBOT_TOKEN"
     send_rate_per_second: float = 1.0
-
-    @property
-    def access_token(self) -> str:
-        return os.environ.get(self.access_token_env, "")
+    allow_remote: bool = False  # a non-loopback bind must be asked for explicitly
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,115 +138,166 @@ class Config:
         return found.schedule if found else self.schedule
 
 
-def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{key}] must be a table")
-    return value
+def _refs(values: list[Any], where: str) -> tuple[Ref, ...]:
+    return tuple(Ref.parse(v, f"配置项 {where}") for v in values)
 
 
-def _typed(table: dict[str, Any], key: str, kind: type, default: Any, where: str) -> Any:
-    value = table.get(key, default)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def _refs(values: Any, where: str) -> tuple[Ref, ...]:
-    if not isinstance(values, list):
-        raise ConfigError(f"{where}: expected a list of platform:id strings")
-    return tuple(Ref.parse(v, where) for v in values)
-
-
-def _digest_settings(dg: dict[str, Any]) -> DigestSettings:
+def _digest_settings(dg: Table) -> DigestSettings:
     """The checks' thresholds from [digest]; each key falls back to the documented default."""
     base, hyg = DigestSettings(), HygieneSettings()
-    short = dg.get("short_deadline_hours")
-    if short is not None and (isinstance(short, bool) or not isinstance(short, int | float)):
-        raise ConfigError(f"digest.short_deadline_hours: expected a number, got {short!r}")
     return DigestSettings(
-        ack_window=timedelta(hours=_typed(dg, "ack_window_hours", float, 24.0, "digest")),
-        repeat_window_days=_typed(
-            dg, "repeat_window_days", float, float(base.repeat_window_days), "digest"
-        ),
-        short_deadline_hours=None if short is None else float(short),
+        ack_window=timedelta(hours=dg.get("ack_window_hours", 24.0)),
+        repeat_window_days=dg.get("repeat_window_days", float(base.repeat_window_days)),
+        short_deadline_hours=dg.get("short_deadline_hours"),
         hygiene=HygieneSettings(
-            idle_days=_typed(dg, "dormant_days", float, float(hyg.idle_days), "digest"),
-            overlap=_typed(dg, "overlap_threshold", float, float(hyg.overlap), "digest"),
-            person_cap=_typed(dg, "groups_per_person_cap", int, hyg.person_cap, "digest"),
-            unit_cap=_typed(dg, "groups_per_unit_cap", int, hyg.unit_cap, "digest"),
+            idle_days=dg.get("dormant_days", float(hyg.idle_days)),
+            overlap=dg.get("overlap_threshold", float(hyg.overlap)),
+            person_cap=dg.get("groups_per_person_cap", hyg.person_cap),
+            unit_cap=dg.get("groups_per_unit_cap", hyg.unit_cap),
         ),
+    )
+
+
+def _schedule(data: Any, base: WorkSchedule, where: str) -> WorkSchedule:
+    if not isinstance(data, dict):
+        raise ConfigError(f"配置项 {where} 应为一个表，实际是 {shown(data)}")
+    try:
+        return schedule_from_mapping(data, base=base, section=where)
+    except MetricsError as e:
+        raise ConfigError(str(e)) from e
+
+
+def _units(raw_units: Any, schedule: WorkSchedule) -> tuple[UnitConfig, ...]:
+    if not isinstance(raw_units, list):
+        raise ConfigError(f"配置项 units 应写成 [[units]] 表的数组，实际是 {shown(raw_units)}")
+    units = []
+    for i, raw in enumerate(raw_units, 1):
+        where = f"[[units]] 第 {i} 项"
+        table = Table(raw, where, UNIT_KEYS)
+        name = table.get("name")
+        if name is None:
+            raise ConfigError(f"{where} 缺少 name（单位名称）")
+        units.append(
+            UnitConfig(
+                name=name,
+                heads=_refs(table.get("heads", []), f"{where} heads"),
+                members=_refs(table.get("members", []), f"{where} members"),
+                schedule=_schedule(table.get("schedule", {}), schedule, "[units.schedule]"),
+            )
+        )
+    return tuple(units)
+
+
+def _group_units(raw: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, unit in raw.items():
+        ref = Ref.parse(key, "配置项 [group_units]")
+        if not isinstance(unit, str) or not unit.strip():
+            raise ConfigError(
+                f'配置项 [group_units] "{key}" 应为单位名称（字符串），实际是 {shown(unit)}'
+            )
+        out[str(ref)] = unit
+    return out
+
+
+def _qq(qq: Table) -> QQConfig:
+    mode = qq.get("mode", "reverse")
+    forward_url = qq.get("forward_url")
+    if mode == "forward" and forward_url is None:
+        raise ConfigError(
+            '配置项 [qq] mode = "forward" 需要 forward_url，例如 "ws://127.0.0.1:3001"'
+        )
+    host = qq.get("host", "127.0.0.1")
+    allow_remote = qq.get("allow_remote", False)
+    if mode == "reverse" and not allow_remote and not is_loopback(host):
+        raise ConfigError(
+            f'配置项 [qq] host = "{host}" 不是本机回环地址，其他机器也能连上；'
+            "确需如此请同时写 allow_remote = true"
+        )
+    return QQConfig(
+        enabled=qq.get("enabled", False),
+        mode=mode,
+        host=host,
+        port=qq.get("port", 8780),
+        path=qq.get("path", "/onebot/v11/ws"),
+        forward_url=forward_url,
+        access_token_env=qq.get("access_token_env", "JIANFU_ONEBOT_TOKEN"),
+        send_rate_per_second=qq.get("send_rate_per_second", 1.0),
+        allow_remote=allow_remote,
     )
 
 
 def config_from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> Config:
-    """Build a Config from parsed TOML; relative paths are taken from ``base_dir``."""
+    """Build a Config from parsed TOML; relative paths are taken from ``base_dir``.
+
+    Every key is checked here, at load: an unknown key or section, a wrong type or a
+    value out of range is a ConfigError naming it, never a surprise on Monday.
+    """
+    check_top_level(data)
+    t = {
+        name: Table(data.get(name, {}), f"[{name}]", keys)
+        for name, keys in SECTIONS.items()
+        if keys
+    }
+    schedule = _schedule(data.get("schedule", {}), DEFAULT_SCHEDULE, "[schedule]")
+    group_units = data.get("group_units", {})
+    if not isinstance(group_units, dict):
+        raise ConfigError(f"配置项 [group_units] 应为一个表，实际是 {shown(group_units)}")
+    roster = Table({k: data[k] for k in TOP_LEVEL if k in data}, "", TOP_LEVEL).get("roster")
+    wc, dg, cs, pv, ing = t["wechat"], t["digest"], t["consent"], t["privacy"], t["ingest"]
+    out_dir = Path(dg.get("out_dir", "data/digests"))
+    database_url = t["database"].get("url", default_url())
     try:
-        schedule = schedule_from_mapping(_table(data, "schedule"))
-        units = []
-        for i, raw in enumerate(data.get("units", [])):
-            where = f"units[{i}]"
-            if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-                raise ConfigError(f"{where}: each [[units]] needs a name")
-            units.append(
-                UnitConfig(
-                    name=raw["name"],
-                    heads=_refs(raw.get("heads", []), f"{where}.heads"),
-                    members=_refs(raw.get("members", []), f"{where}.members"),
-                    schedule=schedule_from_mapping(raw.get("schedule", {}), base=schedule),
-                )
-            )
+        check_url(database_url)
     except MetricsError as e:
-        raise ConfigError(str(e)) from e
-    db = _table(data, "database")
-    wc, qq, dg = _table(data, "wechat"), _table(data, "qq"), _table(data, "digest")
-    cs, pv, ing = _table(data, "consent"), _table(data, "privacy"), _table(data, "ingest")
-    mode = qq.get("mode", "reverse")
-    if mode not in ("reverse", "forward"):
-        raise ConfigError(f'qq.mode: "{mode}" is not "reverse" or "forward"')
-    roster = data.get("roster")
-    out_dir = Path(_typed(dg, "out_dir", str, "data/digests", "digest"))
-    group_units = _table(data, "group_units")
+        raise ConfigError(f"配置项 [database] url：{e}") from None
     return Config(
-        database_url=_typed(db, "url", str, default_url(), "database"),
+        database_url=database_url,
         schedule=schedule,
-        units=tuple(units),
-        roster=(base_dir / roster) if isinstance(roster, str) else None,
-        group_units={str(k): str(v) for k, v in group_units.items()},
+        units=_units(data.get("units", []), schedule),
+        roster=(base_dir / roster) if roster is not None else None,
+        group_units=_group_units(group_units),
         wechat=WeChatConfig(
-            enabled=_typed(wc, "enabled", bool, False, "wechat"),
-            endpoint=_typed(wc, "endpoint", str, "127.0.0.1:8788", "wechat"),
-            token_env=_typed(wc, "token_env", str, "JIANFU_PUPPET_TOKEN", "wechat"),
+            enabled=wc.get("enabled", False),
+            endpoint=wc.get("endpoint", "127.0.0.1:8788"),
+            token_env=wc.get("token_env", "JIANFU_PUPPET_TOKEN"),
         ),
-        qq=QQConfig(
-            enabled=_typed(qq, "enabled", bool, False, "qq"),
-            mode=mode,
-            host=_typed(qq, "host", str, "127.0.0.1", "qq"),
-            port=_typed(qq, "port", int, 8780, "qq"),
-            path=_typed(qq, "path", str, "/onebot/v11/ws", "qq"),
-            forward_url=qq.get("forward_url"),
-            access_token_env=_typed(qq, "access_token_env", str, "JIANFU_ONEBOT_TOKEN", "qq"),
-            send_rate_per_second=_typed(qq, "send_rate_per_second", float, 1.0, "qq"),
-        ),
+        qq=_qq(t["qq"]),
         digest=DigestConfig(
-            cron=_typed(dg, "cron", str, "30 8 * * mon", "digest"),
+            cron=dg.get("cron", "30 8 * * mon"),
             out_dir=out_dir if out_dir.is_absolute() else base_dir / out_dir,
-            top_n=_typed(dg, "top_n", int, 5, "digest"),
+            top_n=dg.get("top_n", 5),
             settings=_digest_settings(dg),
         ),
         consent=ConsentConfig(
-            admins=_refs(cs.get("admins", []), "consent.admins"),
-            contact=_typed(cs, "contact", str, "单位办公室", "consent"),
+            admins=_refs(cs.get("admins", []), "[consent] admins"),
+            contact=cs.get("contact", "单位办公室"),
         ),
         privacy=PrivacyConfig(
-            store_text=_typed(pv, "store_text", bool, False, "privacy"),
-            retention_days=_typed(pv, "retention_days", int, 400, "privacy"),
+            store_text=pv.get("store_text", False),
+            retention_days=pv.get("retention_days", 400),
         ),
-        batch_size=_typed(ing, "batch_size", int, 200, "ingest"),
-        flush_seconds=_typed(ing, "flush_seconds", float, 2.0, "ingest"),
+        batch_size=ing.get("batch_size", 200),
+        flush_seconds=ing.get("flush_seconds", 2.0),
     )
+
+
+def read_token(env_name: str, what: str) -> str:
+    """A platform token from the environment, stripped; ConfigError when unusable.
+
+    Copy-pasted tokens often carry a trailing newline or space; the peer never sends
+    those, so a token kept with them would refuse every connection.
+    """
+    raw = os.environ.get(env_name)
+    if raw is None or not raw.strip():
+        state = "没有设置" if raw is None else "是空的（只有空白）"
+        raise ConfigError(f"已启用{what}，但环境变量 {env_name} {state}：请把令牌放进这个环境变量")
+    token = raw.strip()
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError(
+            f"环境变量 {env_name} 里的令牌中间有空白或控制字符：令牌只能是一段连续的字符"
+        )
+    return token
 
 
 def load_config(path: Path | None) -> Config:
@@ -241,7 +307,14 @@ def load_config(path: Path | None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist (copy config.example.toml)") from None
+        raise ConfigError(f"配置文件 {path} 不存在（可复制 config.example.toml 开始）") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码：请用 UTF-8 保存") from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return config_from_mapping(data, base_dir=path.parent)
+        raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{e}") from None
+    except OSError as e:
+        raise ConfigError(f"无法读取配置文件 {path}：{os_reason(e)}") from None
+    try:
+        return config_from_mapping(data, base_dir=path.parent)
+    except ConfigError as e:
+        raise ConfigError(f"{path}：{e}") from None

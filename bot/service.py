@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.onebot.adapter import CatchUpState, OneBotAdapter
 from bot.app import JianfuBot
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, read_token
+from bot.config_schema import is_loopback
 from bot.events import ChatAdapter
 from bot.roster import apply_roster, config_entries, parse_roster
 from bot.scheduler import DigestScheduler
@@ -52,34 +53,33 @@ def build_adapters(
 ) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if config.wechat.enabled:
-        if not config.wechat.token:
-            raise ConfigError(
-                f"wechat is enabled but the environment variable {config.wechat.token_env} is empty"
-            )
+        token = read_token(config.wechat.token_env, "微信（[wechat] enabled = true）")
         from bot.adapters.wechat.adapter import WeChatAdapter
 
-        adapters["wechat"] = WeChatAdapter(
-            config.wechat.endpoint, config.wechat.token, cache_dir=cache_dir
-        )
+        adapters["wechat"] = WeChatAdapter(config.wechat.endpoint, token, cache_dir=cache_dir)
     if config.qq.enabled:
-        if not config.qq.access_token:
-            raise ConfigError(
-                f"qq is enabled but the environment variable {config.qq.access_token_env} is empty;"
-                " an access token is mandatory for OneBot"
+        access_token = read_token(config.qq.access_token_env, "QQ（[qq] enabled = true）")
+        if config.qq.mode == "reverse" and not is_loopback(config.qq.host):
+            # Only reachable with [qq] allow_remote = true (checked at load).
+            log.warning(
+                "[qq] allow_remote = true: the OneBot server listens on %s:%d and accepts"
+                " connections from other machines; keep it behind a firewall",
+                config.qq.host,
+                config.qq.port,
             )
         adapters["qq"] = OneBotAdapter(
             mode=config.qq.mode,
             host=config.qq.host,
             port=config.qq.port,
             path=config.qq.path,
-            access_token=config.qq.access_token,
+            access_token=access_token,
             forward_url=config.qq.forward_url,
             send_rate_per_second=config.qq.send_rate_per_second,
             state=qq_state,
         )
     if not adapters:
         raise ConfigError(
-            "no platform is enabled: set [wechat] enabled = true and/or [qq] enabled = true"
+            "没有启用任何平台：请在配置里写 [wechat] enabled = true 和/或 [qq] enabled = true"
         )
     return adapters
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from difflib import get_close_matches
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,7 +59,7 @@ def _zone(name: str, key: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise CalendarError(
-            f'{key}: "{name}" is not an IANA time zone such as "Asia/Shanghai"'
+            f'{key} "{name}" 不是 IANA 时区名，应写成 "Asia/Shanghai" 这样的名称'
         ) from exc
 
 
@@ -86,33 +87,33 @@ class WorkSchedule:
     def __post_init__(self) -> None:
         # Checked here, not only in the parser, so a schedule built in code
         # cannot silently give overlapping bands.
-        _zone(self.timezone, "schedule.timezone")
+        _zone(self.timezone, "[schedule] timezone")
         m_start, m_end = self.morning
         if not m_start < m_end:
-            raise CalendarError(f"schedule.morning: start {m_start:%H:%M} is not before end")
+            raise CalendarError(
+                f"[schedule] morning 的开始时间 {m_start:%H:%M} 应早于结束时间 {m_end:%H:%M}"
+            )
         if self.night[0] == self.night[1]:
-            raise CalendarError("schedule.night: start and end must differ")
+            raise CalendarError("[schedule] night 的开始和结束时间不能相同")
         for key in ("afternoon", "summer_afternoon"):
             a_start, a_end = getattr(self, key)
             if not m_end <= a_start < a_end:
                 raise CalendarError(
-                    f"schedule.{key}: {a_start:%H:%M}-{a_end:%H:%M} must start after the"
-                    f" morning ends ({m_end:%H:%M}) and end after it starts"
+                    f"[schedule] {key} {a_start:%H:%M}-{a_end:%H:%M} 应在上午下班"
+                    f"（{m_end:%H:%M}）之后开始，且结束晚于开始"
                 )
             if _night_overlaps(self.night, m_start, a_end):
                 raise CalendarError(
-                    f"schedule.night: {self.night[0]:%H:%M}-{self.night[1]:%H:%M} overlaps"
-                    f" office hours {m_start:%H:%M}-{a_end:%H:%M}"
+                    f"[schedule] night {self.night[0]:%H:%M}-{self.night[1]:%H:%M}"
+                    f" 与上班时间 {m_start:%H:%M}-{a_end:%H:%M} 重叠"
                 )
         bad_months = sorted(m for m in self.summer_months if not 1 <= m <= 12)
         if bad_months:
-            raise CalendarError(f"schedule.summer_months: {bad_months} are not months 1-12")
+            raise CalendarError(f"[schedule] summer_months 中的 {bad_months} 不是 1-12 月")
         both = sorted(self.extra_holidays & self.extra_workdays)
         if both:
-            listed = ", ".join(d.isoformat() for d in both)
-            raise CalendarError(
-                f"schedule: {listed} listed in both extra_holidays and extra_workdays"
-            )
+            listed = "、".join(d.isoformat() for d in both)
+            raise CalendarError(f"[schedule] {listed} 同时写在 extra_holidays 和 extra_workdays 里")
 
 
 DEFAULT_SCHEDULE = WorkSchedule()
@@ -126,25 +127,25 @@ def _parse_span(value: Any, key: str) -> Span:
     """Parse "HH:MM-HH:MM" into a pair of times."""
     match = _SPAN_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise CalendarError(f'schedule.{key}: "{value}" is not HH:MM-HH:MM')
+        raise CalendarError(f'{key} "{value}" 不是 HH:MM-HH:MM 格式，例如 "08:30-12:00"')
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     try:
         return time(h1, m1), time(h2, m2)
     except ValueError as exc:
-        raise CalendarError(f'schedule.{key}: "{value}" is not a valid time of day') from exc
+        raise CalendarError(f'{key} "{value}" 不是有效的时刻') from exc
 
 
 def _parse_days(value: Any, key: str) -> frozenset[date]:
     """Parse a list of "YYYY-MM-DD" strings or TOML dates."""
     if not isinstance(value, list | tuple):
-        raise CalendarError(f'schedule.{key}: "{value}" is not a list of "YYYY-MM-DD" dates')
+        raise CalendarError(f'{key} "{value}" 不是日期列表，应写成 ["YYYY-MM-DD", ...]')
     days: set[date] = set()
     for item in value:
         # datetime is a subclass of date; a moment is not a day.
         if isinstance(item, date) and not isinstance(item, datetime):
             days.add(item)
             continue
-        problem = f'schedule.{key}: "{item}" is not a YYYY-MM-DD date'
+        problem = f'{key} 中的 "{item}" 不是 YYYY-MM-DD 格式的日期'
         if not isinstance(item, str):
             raise CalendarError(problem)
         try:
@@ -154,41 +155,47 @@ def _parse_days(value: Any, key: str) -> frozenset[date]:
     return frozenset(days)
 
 
-def _parse_months(value: Any) -> frozenset[int]:
+def _parse_months(value: Any, key: str) -> frozenset[int]:
     """Parse a list of month numbers 1-12."""
     ok = isinstance(value, list | tuple) and all(
         isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in value
     )
     if not ok:
-        raise CalendarError(f'schedule.summer_months: "{value}" is not a list of months 1-12')
+        raise CalendarError(f'{key} "{value}" 不是 1-12 的月份列表，例如 [5, 6, 7, 8, 9]')
     return frozenset(value)
 
 
 def schedule_from_mapping(
-    data: Mapping[str, Any], base: WorkSchedule = DEFAULT_SCHEDULE
+    data: Mapping[str, Any], base: WorkSchedule = DEFAULT_SCHEDULE, section: str = "[schedule]"
 ) -> WorkSchedule:
     """Build a schedule from a TOML ``[schedule]`` table; keys it lacks come from ``base``.
 
     Extra days add to the base's, so a unit table can add a local holiday without
     repeating the national ones; a day the table lists on the other list moves over.
+    ``section`` is how messages name the table (``[units.schedule]`` for a unit's).
     """
-    unknown = sorted(set(data) - _KNOWN_KEYS - set(_SPAN_KEYS))
-    if unknown:
-        expected = ", ".join(sorted(_KNOWN_KEYS | set(_SPAN_KEYS)))
-        raise CalendarError(f"schedule: unknown key(s) {', '.join(unknown)}; expected {expected}")
+    known = sorted(_KNOWN_KEYS | set(_SPAN_KEYS))
+    for name in data:
+        if name not in known:
+            close = get_close_matches(name, known, n=1, cutoff=0.6)
+            if close:
+                raise CalendarError(f"未知配置项 {section} {name}，是否想写 {close[0]}？")
+            raise CalendarError(
+                f"未知配置项 {section} {name}；{section} 可用的配置项：{'、'.join(known)}"
+            )
     changes: dict[str, Any] = {}
     if "timezone" in data:
         if not isinstance(data["timezone"], str):
-            raise CalendarError(f'schedule.timezone: "{data["timezone"]}" is not a zone name')
-        _zone(data["timezone"], "schedule.timezone")
+            raise CalendarError(f'{section} timezone "{data["timezone"]}" 不是时区名')
+        _zone(data["timezone"], f"{section} timezone")
         changes["timezone"] = data["timezone"]
     for key in _SPAN_KEYS:
         if key in data:
-            changes[key] = _parse_span(data[key], key)
+            changes[key] = _parse_span(data[key], f"{section} {key}")
     if "summer_months" in data:
-        changes["summer_months"] = _parse_months(data["summer_months"])
-    holidays = _parse_days(data.get("extra_holidays", []), "extra_holidays")
-    workdays = _parse_days(data.get("extra_workdays", []), "extra_workdays")
+        changes["summer_months"] = _parse_months(data["summer_months"], f"{section} summer_months")
+    holidays = _parse_days(data.get("extra_holidays", []), f"{section} extra_holidays")
+    workdays = _parse_days(data.get("extra_workdays", []), f"{section} extra_workdays")
     changes["extra_holidays"] = (base.extra_holidays - workdays) | holidays
     changes["extra_workdays"] = (base.extra_workdays - holidays) | workdays
     return replace(base, **changes)
@@ -311,7 +318,7 @@ _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def _tzinfo(tz: str | tzinfo) -> tzinfo:
-    return _zone(tz, "timezone") if isinstance(tz, str) else tz
+    return _zone(tz, "时区") if isinstance(tz, str) else tz
 
 
 def iso_week(moment: datetime, tz: str | tzinfo = DEFAULT_SCHEDULE.timezone) -> str:
@@ -328,11 +335,11 @@ def week_bounds(
     """Aware [Monday 00:00, next Monday 00:00) in local time of ``tz`` for an ISO week string."""
     match = _WEEK_RE.match(week) if isinstance(week, str) else None
     if match is None:
-        raise CalendarError(f'week "{week}" is not an ISO week such as "2026-W47"')
+        raise CalendarError(f'周 "{week}" 不是 ISO 周，应写成 "2026-W47" 这样的格式')
     try:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:
-        raise CalendarError(f'week "{week}": year {match[1]} has no week {match[2]}') from exc
+        raise CalendarError(f'周 "{week}" 不存在：{match[1]} 年没有第 {match[2]} 周') from exc
     zone = _tzinfo(tz)
     start = datetime.combine(monday, time(0), tzinfo=zone)
     end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)

@@ -250,28 +250,32 @@ def test_custom_schedule_bands() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"morning": "8:30~12"}, 'schedule.morning: "8:30~12" is not HH:MM-HH:MM'),
-        ({"afternoon": "25:00-26:00"}, 'schedule.afternoon: "25:00-26:00" is not a valid time'),
-        ({"night": 2200}, 'schedule.night: "2200" is not HH:MM-HH:MM'),
-        ({"morning": "12:00-08:30"}, "schedule.morning: start 12:00 is not before end"),
-        ({"afternoon": "11:00-17:30"}, "schedule.afternoon: 11:00-17:30 must start after"),
-        ({"night": "17:00-07:00"}, "schedule.night: 17:00-07:00 overlaps office hours"),
-        ({"night": "07:00-07:00"}, "schedule.night: start and end must differ"),
-        ({"timezone": "Mars/Olympus"}, 'schedule.timezone: "Mars/Olympus" is not an IANA'),
-        ({"summer_months": [5, 13]}, 'schedule.summer_months: "[5, 13]" is not a list'),
-        ({"summer_months": "5-9"}, 'schedule.summer_months: "5-9" is not a list'),
-        ({"extra_holidays": "2026-01-01"}, 'schedule.extra_holidays: "2026-01-01" is not a list'),
-        ({"extra_holidays": ["2026-13-01"]}, 'schedule.extra_holidays: "2026-13-01" is not a'),
-        ({"extra_workdays": [20260101]}, 'schedule.extra_workdays: "20260101" is not a'),
+        ({"morning": "8:30~12"}, '[schedule] morning "8:30~12" 不是 HH:MM-HH:MM 格式'),
+        ({"afternoon": "25:00-26:00"}, '[schedule] afternoon "25:00-26:00" 不是有效的时刻'),
+        ({"night": 2200}, '[schedule] night "2200" 不是 HH:MM-HH:MM 格式'),
+        ({"morning": "12:00-08:30"}, "[schedule] morning 的开始时间 12:00 应早于结束时间 08:30"),
+        ({"afternoon": "11:00-17:30"}, "[schedule] afternoon 11:00-17:30 应在上午下班"),
+        ({"night": "17:00-07:00"}, "[schedule] night 17:00-07:00 与上班时间 08:30-17:30 重叠"),
+        ({"night": "07:00-07:00"}, "[schedule] night 的开始和结束时间不能相同"),
+        ({"timezone": "Mars/Olympus"}, '[schedule] timezone "Mars/Olympus" 不是 IANA 时区名'),
+        ({"summer_months": [5, 13]}, '[schedule] summer_months "[5, 13]" 不是 1-12 的月份列表'),
+        ({"summer_months": "5-9"}, '[schedule] summer_months "5-9" 不是 1-12 的月份列表'),
+        ({"extra_holidays": "2026-01-01"}, '[schedule] extra_holidays "2026-01-01" 不是日期列表'),
+        (
+            {"extra_holidays": ["2026-13-01"]},
+            '[schedule] extra_holidays 中的 "2026-13-01" 不是 YYYY-MM-DD 格式的日期',
+        ),
+        ({"extra_workdays": [20260101]}, '[schedule] extra_workdays 中的 "20260101" 不是'),
         (
             {"extra_workdays": [datetime(2026, 1, 1, 8, 0)]},
-            'schedule.extra_workdays: "2026-01-01 08:00:00" is not a',
+            '[schedule] extra_workdays 中的 "2026-01-01 08:00:00" 不是',
         ),
         (
             {"extra_holidays": ["2026-01-01"], "extra_workdays": ["2026-01-01"]},
-            "schedule: 2026-01-01 listed in both",
+            "[schedule] 2026-01-01 同时写在 extra_holidays 和 extra_workdays 里",
         ),
-        ({"moring": "08:30-12:00"}, "schedule: unknown key(s) moring"),
+        ({"moring": "08:30-12:00"}, "未知配置项 [schedule] moring，是否想写 morning？"),
+        ({"lunch": "12:00-14:00"}, "未知配置项 [schedule] lunch；[schedule] 可用的配置项："),
     ],
 )
 def test_malformed_schedule(table: dict[str, object], message: str) -> None:
@@ -329,11 +333,11 @@ def test_week_bounds_across_daylight_saving() -> None:
 @pytest.mark.parametrize(
     ("week", "message"),
     [
-        ("2026-48", 'week "2026-48" is not an ISO week such as "2026-W47"'),
-        ("2026-W7", 'week "2026-W7" is not an ISO week'),
-        ("2026W48", 'week "2026W48" is not an ISO week'),
-        ("2025-W53", 'week "2025-W53": year 2025 has no week 53'),
-        ("2026-W00", 'week "2026-W00": year 2026 has no week 00'),
+        ("2026-48", '周 "2026-48" 不是 ISO 周，应写成 "2026-W47" 这样的格式'),
+        ("2026-W7", '周 "2026-W7" 不是 ISO 周'),
+        ("2026W48", '周 "2026W48" 不是 ISO 周'),
+        ("2025-W53", '周 "2025-W53" 不存在：2025 年没有第 53 周'),
+        ("2026-W00", '周 "2026-W00" 不存在：2026 年没有第 00 周'),
     ],
 )
 def test_week_bounds_malformed(week: str, message: str) -> None:
