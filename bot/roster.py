@@ -1,123 +1,38 @@
-"""The operator's roster: who is who across WeChat and QQ, their unit and department.
+"""The operator's roster in the database: people, their units and accounts on both platforms.
 
-CSV (UTF-8, header required; TOML is also accepted with a ``[[people]]`` array):
-
-    name,unit,department,title,wechat_id,qq_id,is_head
-    王建国,镇党政办,党政办,党政办主任,wxid_wjg01,10001,yes
-
-``wechat_id`` / ``qq_id`` may be empty; ``is_head`` is yes/no (also 是/否, true/false, 1/0).
-Unit heads receive that unit's weekly digest.
+The file format and its checks live in ``bot/roster_file.py`` (see docs/roster.md).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
-from bot.config import Config, ConfigError
+from bot.config import Config
+from bot.roster_file import (
+    COLUMNS,
+    RosterEntry,
+    RosterError,
+    RosterFile,
+    parse_roster,
+    read_roster,
+    write_roster,
+)
 from metrics.models import Identity, Person
 
-_TRUE = {"yes", "y", "true", "1", "是", "√"}
-_FALSE = {"", "no", "n", "false", "0", "否"}
-COLUMNS = ("name", "unit", "department", "title", "wechat_id", "qq_id", "is_head")
-
-
-@dataclass(frozen=True, slots=True)
-class RosterEntry:
-    name: str
-    unit: str
-    department: str = ""
-    title: str = ""
-    wechat_id: str = ""
-    qq_id: str = ""
-    is_head: bool = False
-
-    def identities(self) -> list[tuple[str, str]]:
-        out = []
-        if self.wechat_id:
-            out.append(("wechat", self.wechat_id))
-        if self.qq_id:
-            out.append(("qq", self.qq_id))
-        return out
-
-
-def _entry(raw: dict[str, object], where: str) -> RosterEntry:
-    def field(key: str) -> str:
-        value = raw.get(key)
-        return "" if value is None else str(value).strip()
-
-    head = field("is_head").lower()
-    if head not in _TRUE | _FALSE:
-        raise ConfigError(f'{where}: is_head "{head}" should be yes or no')
-    entry = RosterEntry(
-        name=field("name"),
-        unit=field("unit"),
-        department=field("department"),
-        title=field("title"),
-        wechat_id=field("wechat_id"),
-        qq_id=field("qq_id"),
-        is_head=head in _TRUE,
-    )
-    if not entry.name or not entry.unit:
-        raise ConfigError(f"{where}: name and unit are required")
-    if not entry.identities():
-        raise ConfigError(f"{where}: {entry.name} needs a wechat_id or a qq_id")
-    return entry
-
-
-def parse_roster(path: Path) -> list[RosterEntry]:
-    """Read a roster file; errors name the file, the row and what is wrong."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"roster {path} does not exist") from None
-    text = raw.decode("utf-8-sig")
-    if path.suffix == ".toml":
-        try:
-            rows = tomllib.loads(text).get("people", [])
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: not valid TOML: {e}") from None
-        entries = [_entry(r, f"{path} people[{i}]") for i, r in enumerate(rows)]
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"name", "unit"} - set(reader.fieldnames or ())
-        if missing:
-            raise ConfigError(f"{path}: header must have {', '.join(COLUMNS)}; missing {missing}")
-        entries = [_entry(r, f"{path} line {i + 2}") for i, r in enumerate(reader)]
-    seen: dict[tuple[str, str], str] = {}
-    for entry in entries:
-        for ident in entry.identities():
-            if ident in seen:
-                raise ConfigError(
-                    f"{path}: {ident[0]}:{ident[1]} is listed for both {seen[ident]} and {entry.name}"
-                )
-            seen[ident] = entry.name
-    return entries
-
-
-def write_roster(path: Path, entries: Iterable[RosterEntry]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(COLUMNS)
-        for e in entries:
-            w.writerow(
-                [
-                    e.name,
-                    e.unit,
-                    e.department,
-                    e.title,
-                    e.wechat_id,
-                    e.qq_id,
-                    "yes" if e.is_head else "no",
-                ]
-            )
+__all__ = [
+    "COLUMNS",
+    "RosterEntry",
+    "RosterError",
+    "RosterFile",
+    "apply_roster",
+    "config_entries",
+    "parse_roster",
+    "read_roster",
+    "write_roster",
+]
 
 
 def config_entries(config: Config) -> list[RosterEntry]:
