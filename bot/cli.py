@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -12,9 +13,7 @@ from typing import Any
 
 import click
 
-from bot.config import Config, ConfigError, load_config
-from bot.events import BotError
-from metrics.errors import MetricsError
+from bot.cli_base import EXIT_CODES_HELP, EXIT_RUNTIME, CommandError, JianfuGroup, load
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -31,22 +30,11 @@ DB_OPTION = click.option(
 )
 
 
-def _load(config_path: Path | None, db_url: str | None = None) -> Config:
-    try:
-        config = load_config(config_path)
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
-    if db_url:
-        from dataclasses import replace
-
-        url = db_url if "://" in db_url else f"sqlite:///{db_url}"
-        if "://" not in db_url and not Path(db_url).exists():
-            raise click.ClickException(f"database file {db_url} does not exist")
-        config = replace(config, database_url=url)
-    return config
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=JianfuGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
     """减负 jianfu: measure the load that work groups put on grassroots cadres.
@@ -82,7 +70,8 @@ def main(verbose: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("data") / "demo",
     show_default=True,
-    help="Folder for the demo database and digests (replaced on each run).",
+    help="Folder for the demo database and digests. Only the demo's own files in it are"
+    " replaced; a non-empty folder the demo did not create is refused.",
 )
 def demo(seed: int, week: str | None, weeks: int, out: Path) -> None:
     """Run the real bot against the built-in simulator and print the digest.
@@ -99,10 +88,7 @@ def demo(seed: int, week: str | None, weeks: int, out: Path) -> None:
     """
     from bot.simulator.demo import run_demo
 
-    try:
-        asyncio.run(run_demo(seed=seed, week=week, out=out, echo=click.echo, weeks=weeks))
-    except (BotError, MetricsError) as e:
-        raise click.ClickException(str(e)) from None
+    asyncio.run(run_demo(seed=seed, week=week, out=out, echo=click.echo, weeks=weeks))
 
 
 @main.command()
@@ -117,14 +103,10 @@ def run(config_path: Path | None) -> None:
     from bot.service import run_service
 
     if config_path is None:
-        raise click.ClickException("give --config FILE (copy config.example.toml to start)")
-    config = _load(config_path)
-    try:
+        raise CommandError("请用 --config 指定配置文件（可复制 config.example.toml 开始）")
+    config = load(config_path)
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_service(config))
-    except (BotError, MetricsError) as e:
-        raise click.ClickException(str(e)) from None
-    except KeyboardInterrupt:
-        pass
 
 
 @main.command()
@@ -140,14 +122,9 @@ def migrate(config_path: Path | None, db_url: str | None) -> None:
     from metrics.db import migrate as do_migrate
     from metrics.db import safe_url
 
-    config = _load(config_path)
-    url = (
-        config.database_url
-        if not db_url
-        else (db_url if "://" in db_url else f"sqlite:///{db_url}")
-    )
-    do_migrate(url)
-    click.echo(f"数据库已是最新结构：{safe_url(url)}")
+    config = load(config_path, db_url)
+    do_migrate(config.database_url)
+    click.echo(f"数据库已是最新结构：{safe_url(config.database_url)}")
 
 
 @main.command()
@@ -173,30 +150,30 @@ def digest(
       jianfu digest --config jianfu.toml            # latest week, all units
       jianfu digest --week 2026-W47 --unit 新河村 --full --db data/jianfu.sqlite3
     """
-    from metrics.db import make_engine
+    from metrics.db import open_readonly
     from metrics.digest import build_digest, render_digest, render_digest_full
     from metrics.queries import latest_week_with_data, units
 
-    config = _load(config_path, db_url)
-    engine = make_engine(config.database_url)
+    config = load(config_path, db_url)
+    engine = open_readonly(config.database_url)
     try:
         with engine.connect() as conn:
             week = week or latest_week_with_data(conn)
             if week is None:
-                raise click.ClickException("the database has no recorded messages yet")
+                raise CommandError(
+                    "数据库里还没有记录任何消息：群主同意记录后，jianfu run 才开始记录",
+                    EXIT_RUNTIME,
+                )
             known = units(conn)
             if unit is not None and unit not in known:
-                raise click.ClickException(
-                    f"unknown unit {unit!r}; known units: {', '.join(known) or '(none: load a roster)'}"
-                )
+                listed = "、".join(known) or "（还没有：请先在配置里写 roster 花名册）"
+                raise CommandError(f"没有单位“{unit}”；已知单位：{listed}")
             data = build_digest(
                 conn, week, config.schedule_for(unit), unit, settings=config.digest.settings
             )
         click.echo(
             render_digest_full(data) if full else render_digest(data, top_n=config.digest.top_n)
         )
-    except MetricsError as e:
-        raise click.ClickException(str(e)) from None
     finally:
         engine.dispose()
 
@@ -217,22 +194,28 @@ def roster() -> None:
 def roster_check(path: Path) -> None:
     """Validate a roster file (CSV or TOML) without touching the database.
 
+    Lists every problem with its line number. Chinese headers (姓名,单位,科室,职务,
+    微信号,QQ号,负责人) and files saved by Chinese Excel (GBK, UTF-8, Unicode text)
+    are accepted.
+
     \b
     Example:
       jianfu roster check roster.csv
     """
-    from bot.roster import parse_roster
+    from bot.roster import read_roster
 
-    try:
-        entries = parse_roster(path)
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
+    roster = read_roster(path)
+    entries = roster.entries
     units = sorted({e.unit for e in entries})
     heads = sum(e.is_head for e in entries)
     both = sum(bool(e.wechat_id and e.qq_id) for e in entries)
     click.echo(
         f"{path}: {len(entries)} 人，{len(units)} 个单位，{heads} 名负责人，{both} 人同时有微信和QQ"
     )
+    if roster.encoding != "utf-8":
+        click.echo(f"提示：文件编码是 {roster.encoding.upper()}，已自动识别")
+    if roster.ignored_columns:
+        click.echo(f"提示：忽略了不认识的列 {'、'.join(roster.ignored_columns)}")
     for unit in units:
         if not any(e.is_head for e in entries if e.unit == unit):
             click.echo(f"提示：单位“{unit}”没有负责人（is_head），不会收到周报")
@@ -252,11 +235,11 @@ def roster_unmapped(limit: int, config_path: Path | None, db_url: str | None) ->
     Example:
       jianfu roster unmapped --db data/demo/jianfu-demo.sqlite3
     """
-    from metrics.db import make_engine
+    from metrics.db import open_readonly
     from metrics.queries import unmapped_members
 
-    config = _load(config_path, db_url)
-    engine = make_engine(config.database_url)
+    config = load(config_path, db_url)
+    engine = open_readonly(config.database_url)
     try:
         with engine.connect() as conn:
             rows = unmapped_members(conn, limit)
@@ -279,9 +262,9 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise click.ClickException(f"{path} line {n}: not JSON ({e.msg})") from None
+                raise CommandError(f"{path} 第 {n} 行不是 JSON（{e.msg}）") from None
             if not isinstance(obj, dict):
-                raise click.ClickException(f"{path} line {n}: expected a JSON object")
+                raise CommandError(f"{path} 第 {n} 行应为一个 JSON 对象 {{...}}")
             yield n, obj
 
 
@@ -309,18 +292,18 @@ def classify(jsonl_path: Path, config_path: Path | None) -> None:
 
     from metrics.annotate import Annotator
 
-    config = _load(config_path)
+    config = load(config_path)
     annotator = Annotator(config.schedule)
     for n, obj in _jsonl(jsonl_path):
         try:
             ts = datetime.fromisoformat(str(obj["ts"]))
             text = str(obj["text"])
         except (KeyError, ValueError) as e:
-            raise click.ClickException(
-                f"{jsonl_path} line {n}: needs ts (ISO 8601) and text ({e})"
+            raise CommandError(
+                f"{jsonl_path} 第 {n} 行需要 ts（ISO 8601 时间）和 text 两个字段（{e}）"
             ) from None
         if ts.tzinfo is None:
-            raise click.ClickException(f"{jsonl_path} line {n}: ts {obj['ts']} has no UTC offset")
+            raise CommandError(f"{jsonl_path} 第 {n} 行的 ts {obj['ts']} 没有时区（例如 +08:00）")
         ann = annotator.annotate(text, ts, bool(obj.get("mention_all", False)))
         deadline = ann.deadline.astimezone(ts.tzinfo).isoformat() if ann.deadline else None
         record = {
@@ -334,9 +317,10 @@ def classify(jsonl_path: Path, config_path: Path | None) -> None:
 
 def _register_inspector_commands() -> None:
     # inspect (Datasette) and export live in their own module to keep this one small.
-    from bot.cli_inspect import register
+    from bot import cli_delivery, cli_inspect
 
-    register(main)
+    cli_inspect.register(main)
+    cli_delivery.register(main)
 
 
 _register_inspector_commands()

@@ -10,29 +10,11 @@ from pathlib import Path
 
 import click
 
-from bot.config import Config, ConfigError, load_config
-from metrics.errors import MetricsError
+from bot.cli_base import EXIT_RUNTIME, CommandError, load
 
 __all__ = ["register"]
 
 PASSWORD_ENV = "JIANFU_INSPECT_PASSWORD"
-
-
-def _config(config_path: Path | None) -> Config:
-    try:
-        return load_config(config_path)
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
-
-
-def _database_url(config: Config, db: str | None) -> str:
-    if not db:
-        return config.database_url
-    if "://" in db:
-        return db
-    if not Path(db).is_file():
-        raise click.ClickException(f"数据库文件 {db} 不存在")
-    return f"sqlite:///{db}"
 
 
 def _port_free(port: int) -> bool:
@@ -74,17 +56,14 @@ def inspect(db: Path, port: int, password: bool, immutable: bool) -> None:
     from metrics.inspect import USERNAME, build_datasette, hash_password, serve
 
     if not _port_free(port):
-        raise click.ClickException(f"端口 {port} 已被占用，请用 --port 换一个端口")
+        raise CommandError(f"端口 {port} 已被占用，请用 --port 换一个端口", EXIT_RUNTIME)
     password_hash = None
     if password:
         secret = os.environ.get(PASSWORD_ENV) or click.prompt(
             "设置访问密码", hide_input=True, confirmation_prompt=True
         )
         password_hash = hash_password(secret)
-    try:
-        ds = build_datasette(db, password_hash=password_hash, immutable=immutable)
-    except MetricsError as e:
-        raise click.ClickException(str(e)) from None
+    ds = build_datasette(db, password_hash=password_hash, immutable=immutable)
     click.echo(f"只读打开 {db}，请在浏览器访问 http://127.0.0.1:{port}/ （按 Ctrl+C 结束）")
     if password:
         click.echo(f"登录地址 http://127.0.0.1:{port}/-/login ，用户名 {USERNAME}")
@@ -148,29 +127,25 @@ def export(
       jianfu export --week 2026-W45 --to 2026-W48 --format csv --out 十一月 --db data/jianfu.sqlite3
       jianfu export --from 2026-10-01 --until 2026-10-31 --out 十月.xlsx --db data/jianfu.sqlite3
     """
-    from metrics.db import make_engine
+    from metrics.db import open_readonly
     from metrics.export import export as do_export
     from metrics.export import weeks_between, weeks_of_dates
 
-    config = _config(config_path)
-    url = _database_url(config, db)
+    config = load(config_path, db)
+    if since is not None or until is not None:
+        if since is None or until is None:
+            raise click.UsageError("--from 和 --until 要一起给出")
+        weeks = weeks_of_dates(since.date(), until.date())
+    elif week is None:
+        raise click.UsageError("请给出 --week（可加 --to），或 --from 和 --until")
+    else:
+        weeks = weeks_between(week, to_week or week, config.timezone)
+    engine = open_readonly(config.database_url)
     try:
-        if since is not None or until is not None:
-            if since is None or until is None:
-                raise click.UsageError("--from 和 --until 要一起给出")
-            weeks = weeks_of_dates(since.date(), until.date())
-        elif week is None:
-            raise click.UsageError("请给出 --week（可加 --to），或 --from 和 --until")
-        else:
-            weeks = weeks_between(week, to_week or week, config.timezone)
-        engine = make_engine(url)
-        try:
-            with engine.connect() as conn:
-                paths = do_export(conn, weeks, fmt, out, config.timezone, unit)  # type: ignore[arg-type]
-        finally:
-            engine.dispose()
-    except MetricsError as e:
-        raise click.ClickException(str(e)) from None
+        with engine.connect() as conn:
+            paths = do_export(conn, weeks, fmt, out, config.timezone, unit)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
     for path in paths:
         click.echo(f"已写入 {path}")
 
@@ -183,7 +158,9 @@ def register(main: click.Group) -> None:
 
 if __name__ == "__main__":
     # `python -m bot.cli_inspect ...` works before bot/cli.py registers the commands.
-    @click.group()
+    from bot.cli_base import JianfuGroup
+
+    @click.group(cls=JianfuGroup)
     def _standalone() -> None:
         """jianfu inspector commands."""
 

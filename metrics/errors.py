@@ -7,3 +7,7 @@ class MetricsError(Exception):
 
 class CalendarError(MetricsError):
     """A working schedule, week string or moment the calendar cannot use."""
+
+
+class DatabaseError(MetricsError):
+    """A database URL, file or schema jianfu cannot use (missing, foreign, not migrated)."""

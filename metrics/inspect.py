@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import MetricsError
+from metrics.db import open_readonly
+from metrics.errors import DatabaseError
 from metrics.views import VIEWS
 
 __all__ = [
@@ -22,10 +22,9 @@ __all__ = [
 ]
 
 USERNAME = "inspector"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class InspectError(MetricsError):
+class InspectError(DatabaseError):
     """The file cannot be shown to inspectors (missing, not SQLite, not a jianfu database)."""
 
 
@@ -215,25 +214,10 @@ ORDER BY overlap_ratio DESC, shared_members DESC""",
 
 def check_database(path: Path) -> None:
     """Raise InspectError unless ``path`` is a jianfu SQLite file migrated to the views."""
-    if not path.is_file():
-        raise InspectError(f"数据库文件 {path} 不存在")
-    with path.open("rb") as f:
-        if f.read(16) != _SQLITE_MAGIC:
-            raise InspectError(f"{path} 不是 SQLite 数据库文件")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as e:
-        raise InspectError(f"{path} 无法以只读方式打开：{e}") from e
-    finally:
-        conn.close()
-    if not {"people", "messages", "groups"} <= names:
-        raise InspectError(f"{path} 不是减负（jianfu）数据库：缺少 people / messages / groups 表")
-    missing = sorted(set(VIEWS) - names)
-    if missing:
-        raise InspectError(
-            f"{path} 缺少视图 {', '.join(missing)}：请先运行 jianfu migrate --db {path} 升级数据库"
-        )
+        open_readonly(f"sqlite:///{path}").dispose()
+    except DatabaseError as e:
+        raise InspectError(str(e)) from e
 
 
 def hash_password(password: str) -> str:

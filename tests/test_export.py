@@ -6,12 +6,11 @@ import csv
 from datetime import date
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from bot.cli_inspect import register
+from bot.cli import main
 from metrics.db import make_engine, sqlite_path
 from metrics.export import (
     GROUP_HEADERS,
@@ -35,12 +34,7 @@ def db_file(db_url: str) -> Path:
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    @click.group()
-    def jianfu() -> None:
-        """Test group holding the registered commands."""
-
-    register(jianfu)
-    result = CliRunner().invoke(jianfu, list(args))
+    result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
 
 
@@ -108,7 +102,7 @@ def test_date_range_exports_whole_weeks(db_file: Path, tmp_path: Path) -> None:
         (["--week", WEEK, "--db", "nope.sqlite3"], "数据库文件 nope.sqlite3 不存在"),
         (["--from", "2026-11-01", "--db", "DB"], "--from 和 --until 要一起给出"),
         (["--db", "DB"], "请给出 --week"),
-        (["--week", "2026-47", "--db", "DB"], '"2026-47" is not an ISO week'),
+        (["--week", "2026-47", "--db", "DB"], '"2026-47" 不是 ISO 周'),
         (["--week", "2026-W48", "--to", "2026-W47", "--db", "DB"], "早于开始周"),
     ],
 )

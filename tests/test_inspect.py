@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote
 from urllib.request import urlopen
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from bot.cli_inspect import PASSWORD_ENV, register
+from bot.cli_inspect import PASSWORD_ENV
 from metrics.db import make_engine, migrate, sqlite_path
 from metrics.inspect import (
     CANNED_QUERIES,
@@ -143,19 +142,16 @@ async def test_password_protects_everything(db_file: Path) -> None:
 
 
 def _cli(*args: str) -> tuple[int, str]:
-    @click.group()
-    def jianfu() -> None:
-        """Test group holding the registered commands."""
+    from bot.cli import main
 
-    register(jianfu)
-    result = CliRunner().invoke(jianfu, list(args))
+    result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
 
 
 def test_cli_missing_file_and_busy_port(db_file: Path, tmp_path: Path) -> None:
     """The command refuses a missing file and a taken port with Chinese messages."""
     code, output = _cli("inspect", str(tmp_path / "无.sqlite3"), "--port", str(_free_port()))
-    assert 1 == code
+    assert 3 == code
     assert "不存在" in output
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
