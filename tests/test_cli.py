@@ -40,6 +40,7 @@ def test_demo_prints_the_delivered_digest(demo_run: tuple[Path, str]) -> None:
     assert "【减负周报】镇党政办 · 2026年第47周（11月16日—11月22日）" in printed
     assert f"数据库：{out / 'jianfu-demo.sqlite3'}" in printed
     assert (out / "digests" / "2026-W47" / "镇党政办.txt").exists()
+    assert (out / ".jianfu-demo").is_file()  # marks the folder as the demo's for the next run
 
 
 def test_digest_command_prints_a_unit(demo_run: tuple[Path, str]) -> None:
@@ -58,16 +59,16 @@ def test_digest_command_rejects_unknown_unit(demo_run: tuple[Path, str]) -> None
     out, _ = demo_run
     db = str(out / "jianfu-demo.sqlite3")
     result = CliRunner().invoke(main, ["digest", "--unit", "火星村", "--db", db])
-    assert 1 == result.exit_code
-    assert "unknown unit '火星村'; known units:" in result.output
+    assert 2 == result.exit_code
+    assert "没有单位“火星村”；已知单位：" in result.output
     assert "新河村" in result.output
 
 
 def test_digest_command_rejects_missing_file(tmp_path: Path) -> None:
     """A database path that does not exist is reported, not created."""
     result = CliRunner().invoke(main, ["digest", "--db", str(tmp_path / "nope.sqlite3")])
-    assert 1 == result.exit_code
-    assert "does not exist" in result.output
+    assert 3 == result.exit_code
+    assert f"数据库文件 {tmp_path / 'nope.sqlite3'} 不存在" in result.output
     assert not (tmp_path / "nope.sqlite3").exists()
 
 
@@ -87,8 +88,8 @@ def test_roster_check_reports_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text("name,unit,wechat_id,qq_id,is_head\n张三,镇党政办,,,no\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["roster", "check", str(path)])
-    assert 1 == result.exit_code
-    assert "line 2: 张三 needs a wechat_id or a qq_id" in result.output
+    assert 2 == result.exit_code
+    assert "第 2 行：张三没有微信号也没有 QQ 号，至少要填一个" in result.output
 
 
 def test_classify_command_writes_the_specified_fields(tmp_path: Path) -> None:
@@ -128,8 +129,8 @@ def test_classify_command_rejects_bad_lines(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "ts": "2026-11-20T21:05:00", "text": "x"}\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["classify", "--jsonl", str(src)])
-    assert 1 == result.exit_code
-    assert "line 1: ts 2026-11-20T21:05:00 has no UTC offset" in result.output
+    assert 2 == result.exit_code
+    assert "第 1 行的 ts 2026-11-20T21:05:00 没有时区（例如 +08:00）" in result.output
 
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not present")
@@ -152,7 +153,7 @@ def test_migrate_command_creates_a_private_file(tmp_path: Path) -> None:
 def test_run_without_config_explains_itself() -> None:
     """`jianfu run` needs a config and says how to get one."""
     result = CliRunner().invoke(main, ["run"])
-    assert 1 == result.exit_code
+    assert 2 == result.exit_code
     assert "config.example.toml" in result.output
 
 
@@ -163,3 +164,48 @@ def test_every_command_is_in_the_readme() -> None:
         assert f"jianfu {name}" in readme, f"README lacks jianfu {name}"
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text or "jianfu " in help_text, f"{name} --help has no example"
+
+
+def test_demo_refuses_a_folder_it_did_not_create(tmp_path: Path) -> None:
+    """`jianfu demo --out data` next to a production database deletes nothing and says why."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "jianfu.sqlite3").write_bytes(b"production")
+    result = CliRunner().invoke(main, ["demo", "--out", str(data)])
+    assert 2 == result.exit_code
+    assert f"--out {data} 里已有别的文件，且不是演示建立的目录" in result.output
+    assert ["jianfu.sqlite3"] == [p.name for p in data.iterdir()]
+    assert b"production" == (data / "jianfu.sqlite3").read_bytes()
+
+
+def test_demo_rerun_replaces_only_its_own_files(tmp_path: Path) -> None:
+    """In a folder the demo made, its files are replaced and anything else stays."""
+    from bot.simulator.demo import DEMO_MARKER, prepare_out
+
+    out = tmp_path / "demo"
+    prepare_out(out)
+    assert (out / DEMO_MARKER).is_file()
+    (out / "jianfu-demo.sqlite3").write_bytes(b"old demo")
+    (out / "digests" / "2026-W47").mkdir(parents=True)
+    (out / "my-notes.txt").write_text("mine", encoding="utf-8")
+    prepare_out(out)
+    assert {DEMO_MARKER, "my-notes.txt"} == {p.name for p in out.iterdir()}
+    assert "mine" == (out / "my-notes.txt").read_text(encoding="utf-8")
+
+
+def test_dev_runs_jianfu_in_the_callers_folder(tmp_path: Path) -> None:
+    """`./dev jianfu roster check roster.csv` from another folder checks that folder's file."""
+    import subprocess
+
+    (tmp_path / "roster.csv").write_text(
+        "姓名,单位,QQ号,负责人\n甲,村一,10001,是\n乙,村二,10002,否\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        ["sh", str(REPO / "dev"), "jianfu", "roster", "check", "roster.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert 0 == done.returncode, done.stdout + done.stderr
+    assert "roster.csv: 2 人，2 个单位，1 名负责人，0 人同时有微信和QQ" in done.stdout

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.wechat.adapter import WeChatAdapter
 from bot.app import JianfuBot
-from bot.config import Config, DigestConfig
+from bot.config import Config, ConfigError, DigestConfig
 from bot.delivery import Delivery
 from bot.events import BotError, ChatAdapter, Connected, Event
 from bot.roster import RosterEntry, write_roster
@@ -152,12 +152,48 @@ async def wait_until(
         await asyncio.sleep(poll)
 
 
+DEMO_MARKER = ".jianfu-demo"
+# Everything the demo writes into its folder; a rerun removes these and nothing else.
+DEMO_FILES = (
+    "jianfu-demo.sqlite3",
+    "jianfu-demo.sqlite3-wal",
+    "jianfu-demo.sqlite3-shm",
+    "jianfu-demo.sqlite3-journal",
+    "roster.csv",
+    "digests",
+    ".wechaty",
+)
+
+
+def prepare_out(out: Path) -> None:
+    """Make ``out`` ready for a fresh demo without deleting anything the demo did not write.
+
+    A folder is the demo's when it carries the marker file the demo leaves; a missing
+    or empty folder becomes one. Any other folder (``--out data`` holding the
+    production database, say) is refused untouched.
+    """
+    marker = out / DEMO_MARKER
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} 是一个文件，不是目录")
+    if out.is_dir() and any(out.iterdir()) and not marker.is_file():
+        raise ConfigError(
+            f"--out {out} 里已有别的文件，且不是演示建立的目录（没有 {DEMO_MARKER} 标记），"
+            "演示不会改动它：请换一个新目录或空目录"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_FILES:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    marker.write_text("jianfu demo: the demo replaces only its own files here\n", encoding="utf-8")
+
+
 async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks: int = 2) -> None:
     started = time.monotonic()
     week = week or last_full_week(datetime.now(ZoneInfo(TZ)).date())
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    prepare_out(out)
     township = build_township(seed)
     demo = Demo(township, week, out, echo, weeks)
     config = demo.config()
