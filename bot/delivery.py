@@ -1,4 +1,21 @@
-"""Delivers each unit's weekly digest to its heads: exactly once per unit, week and recipient."""
+"""Delivers each unit's weekly digest to its heads: at most once per unit, week and recipient.
+
+A chat platform cannot take part in a database transaction, so no design can promise
+exactly once across a crash: a process killed after the platform accepted a message
+but before the database recorded it cannot know whether the message went out. The
+guarantee is therefore stated exactly:
+
+- Before sending, the (unit, week, recipient) slot is claimed in the ``digests`` table
+  (status ``sending``, committed). ``sent`` and ``sending`` slots are never sent again
+  automatically, so a digest reaches a head at most once as far as jianfu can tell.
+- A send that raised (the platform refused, the connection was down) is ``failed`` and
+  is retried by later runs. If a platform reports an error for a message it did deliver
+  (a timeout after delivery), that head receives it twice; this is the only case.
+- A slot left ``sending`` for longer than ``STUCK_AFTER`` means the bot stopped between
+  sending and recording. It is reported (a warning in the log, and
+  ``jianfu delivery status``) and sent again only when the operator, having checked
+  with the recipient, runs ``jianfu delivery retry``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, update
+from sqlalchemy import ColumnElement, Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +40,11 @@ from metrics.queries import heads, units
 log = logging.getLogger(__name__)
 
 Sender = Callable[[Ref, str, bytes | None], Awaitable[None]]
+
+# A digest takes seconds to send (text, then the picture, at the platform's pace);
+# a slot claimed this long ago and still "sending" was abandoned by a stopped process.
+STUCK_AFTER = timedelta(minutes=30)
+RELEASED_NOTE = "操作员确认对方没有收到，允许重发"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +104,11 @@ def _claim(conn: Connection, unit: str, week: str, ref: Ref, body: str, now: dat
     if inserted is not None:
         return True
     # A failed earlier attempt may be retried; "sent" and "sending" are final.
+    # created_at becomes the time of this attempt, which is what "stuck" is measured from.
     retried = conn.execute(
         update(Digest)
         .where(*_slot(unit, week, ref), Digest.status == "failed")
-        .values(status="sending", body=body, error=None)
+        .values(status="sending", body=body, error=None, created_at=now)
         .returning(Digest.id)
     ).first()
     return retried is not None
@@ -123,12 +146,85 @@ async def _picture(
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class StuckDelivery:
+    """A slot claimed for sending and never finished: the digest may or may not have arrived."""
+
+    unit: str
+    week: str
+    recipient: Ref
+    since: datetime
+
+
+def stuck_deliveries(
+    conn: Connection, now: datetime, week: str | None = None, older_than: timedelta = STUCK_AFTER
+) -> list[StuckDelivery]:
+    """Slots still ``sending`` more than ``older_than`` after they were claimed."""
+    query = select(
+        Digest.unit, Digest.week, Digest.recipient_platform, Digest.recipient_id, Digest.created_at
+    ).where(Digest.status == "sending", Digest.created_at < now - older_than)
+    if week is not None:
+        query = query.where(Digest.week == week)
+    rows = conn.execute(query.order_by(Digest.week, Digest.unit, Digest.recipient_id)).all()
+    return [
+        StuckDelivery(r.unit, r.week, Ref(r.recipient_platform, r.recipient_id), r.created_at)
+        for r in rows
+    ]
+
+
+def release_stuck(
+    conn: Connection,
+    now: datetime,
+    week: str,
+    unit: str | None = None,
+    recipient: Ref | None = None,
+) -> list[StuckDelivery]:
+    """Mark stuck slots ``failed`` so the next run sends them again (the operator's decision)."""
+    released = [
+        s
+        for s in stuck_deliveries(conn, now, week)
+        if (unit is None or s.unit == unit) and (recipient is None or s.recipient == recipient)
+    ]
+    for s in released:
+        conn.execute(
+            update(Digest)
+            .where(*_slot(s.unit, s.week, s.recipient), Digest.status == "sending")
+            .values(status="failed", error=RELEASED_NOTE)
+        )
+    return released
+
+
+def weeks_to_retry(conn: Connection, now: datetime, tz: str) -> dict[str, set[str]]:
+    """Week -> units with ``failed`` slots, for the last two completed weeks only.
+
+    Older failures (a head who left, say) are not retried for ever; they stay visible
+    in ``jianfu delivery status``.
+    """
+    recent = {completed_week(now, tz), completed_week(now - timedelta(days=7), tz)}
+    rows = conn.execute(
+        select(Digest.week, Digest.unit)
+        .where(Digest.status == "failed", Digest.week.in_(recent))
+        .distinct()
+    ).all()
+    out: dict[str, set[str]] = {}
+    for week, unit in rows:
+        out.setdefault(week, set()).add(unit)
+    return out
+
+
 async def deliver_week(
-    engine: AsyncEngine, config: Config, send: Sender, week: str, now: datetime
+    engine: AsyncEngine,
+    config: Config,
+    send: Sender,
+    week: str,
+    now: datetime,
+    only_units: set[str] | None = None,
 ) -> list[Delivery]:
-    """Render and send every unit's digest for ``week`` to its heads, once each."""
+    """Render and send every unit's digest for ``week`` to its heads, at most once each."""
     async with engine.connect() as conn:
         targets = await conn.run_sync(recipients, config)
+    if only_units is not None:
+        targets = {u: refs for u, refs in targets.items() if u in only_units}
     results: list[Delivery] = []
     for unit, refs in sorted(targets.items()):
         schedule = config.schedule_for(unit)

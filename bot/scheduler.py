@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Config, ConfigError
-from bot.delivery import Delivery, Sender, completed_week, deliver_week
+from bot.config import Config, cron_trigger
+from bot.delivery import (
+    STUCK_AFTER,
+    Delivery,
+    Sender,
+    completed_week,
+    deliver_week,
+    stuck_deliveries,
+    weeks_to_retry,
+)
 from bot.store import purge_older_than
 from metrics.models import Message
 
@@ -20,10 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def make_trigger(cron: str, tz: str) -> CronTrigger:
-    try:
-        return CronTrigger.from_crontab(cron, timezone=tz)
-    except ValueError as e:
-        raise ConfigError(f'digest.cron: "{cron}" is not a crontab expression ({e})') from None
+    trigger: CronTrigger = cron_trigger(cron, tz)
+    return trigger
 
 
 def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -36,11 +42,16 @@ def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
+# How often failed sends are retried and abandoned ("stuck") sends looked for.
+CHECK_INTERVAL = timedelta(minutes=10)
+
+
 class DigestScheduler:
     """Sends the digest on the configured cron; on start, catches up a missed run.
 
-    Delivery is idempotent per (unit, week, recipient), so a catch-up after a
-    restart never sends anything twice.
+    Delivery claims each (unit, week, recipient) before sending, so a catch-up after
+    a restart never sends anything twice. Every ``CHECK_INTERVAL`` it retries failed
+    sends of the last two weeks and warns once about each send stuck in ``sending``.
     """
 
     def __init__(
@@ -59,6 +70,7 @@ class DigestScheduler:
         self.trigger = make_trigger(config.digest.cron, config.timezone)
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         self.on_delivered = on_delivered
+        self._reported: set[tuple[str, str, str]] = set()
 
     async def run_once(self, fire_time: datetime | None = None) -> list[Delivery]:
         fire = fire_time or self.clock()
@@ -66,7 +78,48 @@ class DigestScheduler:
         results = await deliver_week(self.engine, self.config, self.send, week, self.clock())
         sent = sum(r.status == "sent" for r in results)
         log.info("digest %s: %d sent, %d results", week, sent, len(results))
+        await self.report_stuck()
         if self.on_delivered:
+            self.on_delivered(results)
+        return results
+
+    async def report_stuck(self) -> int:
+        """Warn once per stuck send; returns how many are stuck now."""
+        async with self.engine.connect() as conn:
+            stuck = await conn.run_sync(stuck_deliveries, self.clock())
+        for s in stuck:
+            key = (s.unit, s.week, str(s.recipient))
+            if key in self._reported:
+                continue
+            self._reported.add(key)
+            log.warning(
+                "digest %s for %s to %s has been 'sending' since %s (over %d minutes): the bot"
+                " stopped between sending and recording it, so it may or may not have arrived."
+                " It is not sent again on its own; after checking with the recipient run"
+                " `jianfu delivery retry --week %s --unit %s --to %s`",
+                s.week,
+                s.unit,
+                s.recipient,
+                s.since.isoformat(timespec="seconds"),
+                STUCK_AFTER // timedelta(minutes=1),
+                s.week,
+                s.unit,
+                s.recipient,
+            )
+        return len(stuck)
+
+    async def check_deliveries(self) -> list[Delivery]:
+        """Retry the last two weeks' failed sends (and released stuck ones); report stuck ones."""
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            due = await conn.run_sync(weeks_to_retry, now, self.config.timezone)
+        results: list[Delivery] = []
+        for week, unit_names in sorted(due.items()):
+            results += await deliver_week(
+                self.engine, self.config, self.send, week, now, only_units=unit_names
+            )
+        await self.report_stuck()
+        if results and self.on_delivered:
             self.on_delivered(results)
         return results
 
@@ -102,6 +155,16 @@ class DigestScheduler:
             id="retention",
             coalesce=True,
             replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.check_deliveries,
+            "interval",
+            seconds=CHECK_INTERVAL.total_seconds(),
+            id="delivery-check",
+            coalesce=True,
+            replace_existing=True,
+            # Also once at start: sends released while the bot was down go out now.
+            next_run_time=datetime.now(UTC),
         )
         prev = previous_fire_time(self.trigger, self.clock())
         if prev is not None and await self._missed_week_has_data(prev):
