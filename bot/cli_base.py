@@ -75,6 +75,11 @@ def _database_reason(e: BaseException) -> str:
 
 def translate(e: BaseException, database: str | None) -> tuple[int, str]:
     """The exit code and the message for an error that reached the command line."""
+    if isinstance(e, BaseExceptionGroup):
+        # Concurrent start-up steps (asyncio.TaskGroup) fail together: one line each, the
+        # first one's exit code.
+        parts = [translate(sub, database) for sub in e.exceptions]
+        return parts[0][0], "；".join(dict.fromkeys(m for _, m in parts))
     db = database or "数据库"
     if isinstance(e, DatabaseError):
         return EXIT_DATABASE, str(e)

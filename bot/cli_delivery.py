@@ -100,7 +100,7 @@ def status(week: str | None, config_path: Path | None, db_url: str | None) -> No
         engine.dispose()
     stuck_keys = {(s.week, s.unit, str(s.recipient)) for s in stuck}
     if not rows:
-        click.echo(f"{week or '还没有'}周报记录。" if week else "还没有发送过周报。")
+        click.echo(f"{week} 没有周报记录。" if week else "还没有发送过周报。")
     for w, unit, platform, ext, state, created in rows:
         label = _STATUS.get(state, state)
         if (w, unit, f"{platform}:{ext}") in stuck_keys:

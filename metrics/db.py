@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from metrics.errors import DatabaseError
 
+log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "jianfu.sqlite3"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -123,6 +126,15 @@ def ensure_private_file(path: Path) -> bool:
     left exactly as it is (it may not be ours); returns whether the file was created.
     """
     if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning(
+                "database file %s is readable by other users (mode %03o); jianfu does not"
+                " change files it did not create: run chmod 600 %s",
+                path,
+                mode,
+                path,
+            )
         return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "recipient_platform": "收件人所在平台",
             "recipient_id": "收件人账号",
             "status": "状态：sending 发送中 / sent 已发送 / failed 失败",
-            "created_at": "生成时间（UTC）",
+            "created_at": "本次发送开始的时间（UTC；失败后重发时更新）",
             "sent_at": "发送时间（UTC）",
             "body": "周报正文",
             "error": "失败原因",

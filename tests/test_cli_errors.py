@@ -5,6 +5,7 @@ Also: commands that only read never create, chmod or write anything.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -260,6 +261,11 @@ def test_readme_documents_the_exit_codes() -> None:
             EXIT_RUNTIME,
             "内部错误 RuntimeError：boom（加 -v 重新运行可看到出错位置）",
         ),
+        (
+            ExceptionGroup("start", [AdapterError("微信连不上"), AdapterError("QQ 端口被占用")]),
+            EXIT_RUNTIME,
+            "微信连不上；QQ 端口被占用",
+        ),
     ],
 )
 def test_translator_maps_the_error_roots(error: Exception, code: int, message: str) -> None:
@@ -288,3 +294,30 @@ def test_plain_postgresql_url_works_from_the_command_line(pg_url: str) -> None:
     result = run("digest", "--db", plain)
     assert EXIT_RUNTIME == result.exit_code
     assert "数据库里还没有记录任何消息" in one_line(result)
+
+
+def test_an_existing_database_keeps_its_mode_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Writing commands leave an existing file's mode alone and tell the operator instead."""
+    path = tmp_path / "copied.sqlite3"
+    migrate(f"sqlite:///{path}")
+    path.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="metrics.db"):
+        migrate(f"sqlite:///{path}")
+    assert 0o644 == path.stat().st_mode & 0o777
+    assert f"run chmod 600 {path}" in caplog.text
+
+
+def test_run_start_up_failures_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jianfu run` failing at start-up (database path unusable) prints one line, exit 3."""
+    (tmp_path / "README.md").write_text("not a folder", encoding="utf-8")
+    config = tmp_path / "jianfu.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite:///README.md/jianfu.sqlite3"\n[qq]\nenabled = true\nport = 0\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("JIANFU_ONEBOT_TOKEN", "tok-123")
+    result = run("run", "--config", str(config))
+    assert EXIT_DATABASE == result.exit_code
+    assert "无法创建数据库文件 README.md/jianfu.sqlite3" in one_line(result)

@@ -137,6 +137,8 @@ async def wait_until(
 ) -> None:
     """Poll ``predicate`` (plain or coroutine function) until true; BotError after ``timeout``.
 
+    ``what`` completes the Chinese sentence "等待…超时" the user sees.
+
     Events cross real sockets and are handled asynchronously, so the simulator
     and the tests wait for their effects rather than sleeping a fixed time.
     """
@@ -148,7 +150,7 @@ async def wait_until(
         if result:
             return
         if time.monotonic() > deadline:
-            raise BotError(f"timed out waiting for {what}")
+            raise BotError(f"等待{what}超时（{timeout:g} 秒）")
         await asyncio.sleep(poll)
 
 
@@ -232,7 +234,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
     try:
         await qq.wait_ready()
         await demo.peer.connect(f"ws://127.0.0.1:{qq.bound_port}/onebot/v11/ws", demo.qq_token)
-        await wait_until(lambda: demo.connected >= {"wechat", "qq"}, "both platforms to log in")
+        await wait_until(lambda: demo.connected >= {"wechat", "qq"}, "微信和 QQ 两个平台登录")
         await _consent(demo, engine)
         messages = [
             m
@@ -250,7 +252,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
             engine, config, bot.send_to, clock=demo.clock, on_delivered=demo.delivered.extend
         )
         await scheduler.start()
-        await wait_until(lambda: demo.delivered, "the scheduler to deliver the digests", 60)
+        await wait_until(lambda: demo.delivered, "调度器发出周报", 60)
         _print_result(demo, config, township)
         echo(f"全程用时 {time.monotonic() - started:.1f} 秒。")
     finally:
@@ -299,7 +301,7 @@ async def _consent(demo: Demo, engine: object) -> None:
             ).scalar_one()
         return n >= expected
 
-    await wait_until(active, "owners' consent to be recorded")
+    await wait_until(active, "群主同意记录")
     demo.echo(f"{expected} 个群的群主已同意记录；“{demo.declining.name}”未同意，不记录。")
 
 
@@ -321,7 +323,7 @@ async def _replay(demo: Demo, messages: list[SimMessage], engine: object) -> int
             n = (await conn.execute(select(func.count()).select_from(Message))).scalar_one()
         return n >= expected
 
-    await wait_until(stored, "every message to be recorded", 120)
+    await wait_until(stored, "所有消息写入数据库", 120)
     return expected
 
 
@@ -330,7 +332,7 @@ def _print_result(demo: Demo, config: Config, t: Township) -> None:
     sent_ok = [d for d in demo.delivered if d.status == "sent"]
     if not sent_ok:
         errors = "; ".join(sorted({f"{d.unit}: {d.body}" for d in demo.delivered}))
-        raise BotError(f"demo: no digest could be delivered ({errors})")
+        raise BotError(f"演示没能发出任何周报（{errors}）")
     focus = [d for d in sent_ok if d.unit == FOCUS_UNIT]
     shown = focus[0] if focus else sent_ok[0]
     head = next((p for p in t.heads if p.unit == shown.unit), None)
