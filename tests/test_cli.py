@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from bot.adapters.wechat.compat import reset_wechaty_caches
 from bot.cli import main
+from bot.config import ConfigError
 from bot.simulator.demo import run_demo
 from tests.conftest import REPO
 
@@ -191,6 +192,16 @@ def test_demo_rerun_replaces_only_its_own_files(tmp_path: Path) -> None:
     prepare_out(out)
     assert {DEMO_MARKER, "my-notes.txt"} == {p.name for p in out.iterdir()}
     assert "mine" == (out / "my-notes.txt").read_text(encoding="utf-8")
+
+    earlier = tmp_path / "from-an-older-demo"
+    (earlier / "digests").mkdir(parents=True)
+    (earlier / "jianfu-demo.sqlite3").write_bytes(b"old demo")
+    prepare_out(earlier)  # only demo files, no marker yet: still the demo's folder
+    assert {DEMO_MARKER} == {p.name for p in earlier.iterdir()}
+    (earlier / DEMO_MARKER).unlink()
+    (earlier / "roster.csv").write_text("name,unit\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        prepare_out(earlier)  # roster.csv alone is no sign of a demo
 
 
 def test_dev_runs_jianfu_in_the_callers_folder(tmp_path: Path) -> None:

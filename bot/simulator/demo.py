@@ -170,14 +170,18 @@ DEMO_FILES = (
 def prepare_out(out: Path) -> None:
     """Make ``out`` ready for a fresh demo without deleting anything the demo did not write.
 
-    A folder is the demo's when it carries the marker file the demo leaves; a missing
-    or empty folder becomes one. Any other folder (``--out data`` holding the
-    production database, say) is refused untouched.
+    A folder is the demo's when it carries the marker file the demo leaves (or holds
+    only the demo's own files); a missing or empty folder becomes one. Any other
+    folder (``--out data`` holding the production database, say) is refused untouched.
     """
     marker = out / DEMO_MARKER
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} 是一个文件，不是目录")
-    if out.is_dir() and any(out.iterdir()) and not marker.is_file():
+    names = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    # A folder from a demo before the marker existed holds nothing but the demo's files,
+    # among them its database, whose name no production folder has.
+    old_demo = "jianfu-demo.sqlite3" in names and names <= set(DEMO_FILES)
+    if names and not marker.is_file() and not old_demo:
         raise ConfigError(
             f"--out {out} 里已有别的文件，且不是演示建立的目录（没有 {DEMO_MARKER} 标记），"
             "演示不会改动它：请换一个新目录或空目录"
