@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.edge import LogThrottle
 from bot.events import BotError
-from bot.ingest_sql import quarantine_records, write_records
+from bot.ingest_sql import error_kinds, quarantine_records, write_records
 from bot.records import MessageRecord
 from bot.spill import SpillFile
 
@@ -183,7 +183,8 @@ class Recorder:
                     # Nothing in the batch could be written: that is the database's
                     # doing (or ours), not every single record's. Keep them all.
                     raise DatabaseUnavailable(
-                        f"no record of a batch of {len(chunk)} could be written: {first!r:.200}"
+                        f"no record of a batch of {len(chunk)} could be written: "
+                        + error_kinds(first)
                     ) from first
                 await self._set_aside(bad)
                 done += [r for r, _ in bad]
