@@ -118,6 +118,8 @@ def _append_private(path: Path, data: bytes) -> None:
             os.fsync(fd)
         except OSError:
             os.ftruncate(fd, start)  # no torn line for the next append to run into
+            if start == 0:
+                path.unlink()  # an empty file we just made would only mislead
             raise
     finally:
         os.close(fd)

@@ -59,6 +59,8 @@ _ID_FIELDS = {
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 controls except tab and newline, DEL and C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Anything clean_text would change (CR included): most strings have none of it.
+_UNCLEAN = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Event)
@@ -74,6 +76,8 @@ def clean_text(value: str, limit: int = TEXT_LIMIT) -> str:
     A lone surrogate becomes U+FFFD so the reader sees something was there; CR LF
     and lone CR become newlines; other control characters except tab are dropped.
     """
+    if len(value) <= limit and not _UNCLEAN.search(value):
+        return value
     value = _SURROGATE.sub("\ufffd", value)
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
@@ -85,12 +89,7 @@ def clean_text(value: str, limit: int = TEXT_LIMIT) -> str:
 def clean_id(value: str) -> str:
     """An id with surrounding spaces removed; raises UnusableField if it cannot be stored."""
     cleaned = value.strip()
-    if (
-        not cleaned
-        or len(cleaned) > ID_LIMIT
-        or _SURROGATE.search(cleaned)
-        or _CONTROL.search(cleaned)
-    ):
+    if not cleaned or len(cleaned) > ID_LIMIT or _UNCLEAN.search(cleaned):
         raise UnusableField(f"unusable id {cleaned[:40]!r}")
     return cleaned
 

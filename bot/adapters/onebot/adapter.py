@@ -341,7 +341,7 @@ class OneBotAdapter:
         if cleaned is None or self.state.is_seen(cleaned.group_id, cleaned.message_id):
             return
         self.state.mark(cleaned.group_id, cleaned.message_id, cleaned.at, received)
-        await _emit(sink, cleaned)
+        await _emit(sink, cleaned, clean=False)
 
     def _group_message(self, frame: Mapping[str, Any]) -> GroupMessage:
         gid = _required_id(frame, "group_id")
@@ -417,8 +417,8 @@ class OneBotAdapter:
         )
 
 
-async def _emit(sink: EventSink, event: Event) -> None:
-    cleaned = clean_event(event)
+async def _emit(sink: EventSink, event: Event, *, clean: bool = True) -> None:
+    cleaned = clean_event(event) if clean else event
     if cleaned is None:
         return
     try:
