@@ -30,6 +30,9 @@ __all__ = ["DatabaseUnavailable", "MessageRecord", "Recorder", "is_unavailable"]
 log = logging.getLogger(__name__)
 _throttle = LogThrottle(log)
 
+# While the database refuses writes, at most this many records wait in memory; the
+# oldest go to the spill file beyond it (an outage at 300 msg/s is a million an hour).
+MAX_BUFFERED = 100_000
 # Rows per INSERT: 18 parameters each must stay under SQLite's 32,766-variable limit,
 # whatever batch_size says (a too-large statement fails like an unavailable database).
 _MAX_ROWS_PER_STATEMENT = 1000
@@ -74,6 +77,7 @@ class Recorder:
         flush_seconds: float = 2.0,
         on_flush: Callable[[int], None] | None = None,
         spill: SpillFile | None = None,
+        max_buffered: int = MAX_BUFFERED,
     ) -> None:
         self._engine = engine
         self._batch_size = batch_size
@@ -85,6 +89,8 @@ class Recorder:
         self._due = asyncio.Event()
         self._on_flush = on_flush
         self.spill = spill
+        self._max_buffered = max_buffered
+        self._spilled_while_running = False
         self.written = 0  # new rows stored by this recorder
         self.quarantined = 0
         self.spilled = 0
@@ -110,10 +116,17 @@ class Recorder:
                 break
             try:
                 await self.flush()
+                if self._spilled_while_running:
+                    # The database takes writes again: what overflowed goes in now.
+                    self._spilled_while_running = False
+                    await self.replay()
             except DatabaseUnavailable as e:
                 _throttle.error(
                     "flush-unavailable", "%s; %d messages kept in memory", e, self.pending
                 )
+                if self.pending > self._max_buffered:
+                    async with self._lock:
+                        self._spilled_while_running |= self._spill_buffer()
                 # Do not spin on a broken database: wait a whole interval.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), timeout=self._flush_seconds)
@@ -151,6 +164,7 @@ class Recorder:
         """Write the records of the spill file, then remove it; returns how many there were."""
         if self.spill is None or not self.spill.paths():
             return 0
+        where = ", ".join(map(str, self.spill.paths()))
         records = self.spill.read()
         before = self.written
         self._buffer[:0] = records
@@ -162,9 +176,11 @@ class Recorder:
             self._buffer = [r for r in self._buffer if id(r) not in replayed]
             raise
         self.spill.clear()
+        self.spilled = max(0, self.spilled - len(records))
         log.warning(
-            "replayed %d spilled messages from an earlier run (%d new, the rest already stored)",
+            "replayed %d spilled messages from %s (%d new, the rest were stored already)",
             len(records),
+            where,
             self.written - before,
         )
         return len(records)
@@ -240,21 +256,30 @@ class Recorder:
                 type(error).__name__,
             )
 
-    def _spill_buffer(self) -> None:
-        count = len(self._buffer)
-        if self.spill is None:
-            self.lost += count
-            log.error("%d messages lost: no spill file is configured", count)
-            return
+    def _spill_buffer(self) -> bool:
+        """Move the buffer to the spill file; True if it is there now.
+
+        At close a failure loses the records (and says so); while running they
+        stay in memory instead.
+        """
+        count, closing = len(self._buffer), self._closed.is_set()
         try:
+            if self.spill is None:
+                raise OSError("no spill file is configured")
             path = self.spill.write(self._buffer)
         except OSError as e:
-            self.lost += count
-            log.error("%d messages lost: they could not be spilled either (%s)", count, e)
-            return
+            if closing:
+                self.lost += count
+                log.error("%d messages lost: they could not be spilled either (%s)", count, e)
+                self._buffer.clear()
+            else:
+                _throttle.error("spill-failed", "cannot spill %d messages: %s", count, e)
+            return False
         self.spilled += count
         self._buffer.clear()
-        log.warning("%d messages spilled to %s; the next start writes them", count, path)
+        when = "at the next start" if closing else "once the database takes writes again"
+        log.warning("%d messages spilled to %s; they are written %s", count, path, when)
+        return True
 
 
 def _why(error: BaseException) -> str:

@@ -48,11 +48,17 @@ class Outbox:
         self._wakeups: dict[str, asyncio.Event] = {name: asyncio.Event() for name in adapters}
         self._busy: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
+        self._closed = False
         self.sent = 0
         self.failed = 0
+        self.dropped = 0
 
     def put(self, platform: str, what: str, send: Send) -> None:
         """Queue ``send`` for ``platform``; returns at once."""
+        if self._closed:  # shutting down: events still drained may want replies
+            self.dropped += 1
+            _throttle.warning("outbox-closed", "shutting down: %s not sent", what)
+            return
         queue = self._queues[platform]
         if len(queue) >= self._limit:
             dropped = queue.popleft()
@@ -88,12 +94,16 @@ class Outbox:
 
     async def close(self, grace: float) -> int:
         """Give queued items up to ``grace`` seconds, then stop; return how many were dropped."""
+        if self._closed:
+            return 0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         while self.pending and loop.time() < deadline:
             await asyncio.sleep(0.05)
+        self._closed = True
         dropped = [item.what for queue in self._queues.values() for item in queue]
         dropped += [f"a {name} send in progress" for name in self._busy]
+        self.dropped += len(dropped)
         for worker in self._workers:
             worker.cancel()
         for worker in self._workers:

@@ -37,6 +37,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._changed = asyncio.Event()
         self._supervisors: list[AdapterSupervisor] = []
+        self._adapter_tasks: list[asyncio.Task[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self, sink: EventSink) -> None:
@@ -49,10 +50,13 @@ class Runtime:
             AdapterSupervisor(name, adapter, sink, self._stopping, self._changed)
             for name, adapter in self.adapters.items()
         ]
+        self._adapter_tasks = [
+            asyncio.create_task(s.run(), name=f"{s.name} adapter") for s in self._supervisors
+        ]
         self._tasks = [
             asyncio.create_task(self.recorder.run(), name="recorder"),
             asyncio.create_task(self.outbox.run(), name="outbox"),
-            *(asyncio.create_task(s.run(), name=f"adapter-{s.name}") for s in self._supervisors),
+            *self._adapter_tasks,
         ]
         while not self._stopping.is_set():
             self._changed.clear()
@@ -75,9 +79,8 @@ class Runtime:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
-        adapters = [t for t in self._tasks if t.get_name().startswith("adapter-")]
-        if adapters:
-            _done, late = await asyncio.wait(adapters, timeout=DRAIN_TIMEOUT_SECONDS)
+        if self._adapter_tasks:
+            _done, late = await asyncio.wait(self._adapter_tasks, timeout=DRAIN_TIMEOUT_SECONDS)
             for task in late:
                 log.warning(
                     "%s did not finish within %.0fs", task.get_name(), DRAIN_TIMEOUT_SECONDS

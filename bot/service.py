@@ -15,7 +15,7 @@ from bot.adapters.onebot import CatchUpState, OneBotAdapter
 from bot.app import JianfuBot
 from bot.config import Config, ConfigError
 from bot.database_check import DatabaseUnwritable, check_writable, open_database, spill_file
-from bot.events import ChatAdapter
+from bot.events import BotError, ChatAdapter
 from bot.ingest import DatabaseUnavailable
 from bot.roster import apply_roster, config_entries, parse_roster
 from bot.scheduler import DigestScheduler
@@ -167,3 +167,7 @@ async def _serve(config: Config, engine: AsyncEngine) -> None:
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+    if bot.recorder.lost:
+        raise BotError(
+            f"有 {bot.recorder.lost} 条消息既无法写入数据库，也无法写入备用文件，已丢失（详见日志）。"
+        )

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 _throttle = LogThrottle(log, interval=600.0)
 
 RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+# A run that lasted this long was healthy: the next failure starts the delays afresh.
+HEALTHY_SECONDS = 120.0
 _NAMES = {"qq": "QQ", "wechat": "微信"}
 
 
@@ -56,8 +58,10 @@ class AdapterSupervisor:
         self.failures = 0
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             self.attempts += 1
+            started = loop.time()
             try:
                 await self._adapter.run(self._sink)
                 if self._stopping.is_set():
@@ -69,6 +73,8 @@ class AdapterSupervisor:
                 error = e
             if self._stopping.is_set():
                 return
+            if loop.time() - started > HEALTHY_SECONDS:
+                self.failures = 0
             self.failures += 1
             if self.attempts == 1:
                 self.first_failure = error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import stat
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from bot import store
 from bot.adapters.edge import LogThrottle
 from bot.ingest import DatabaseUnavailable, Recorder
 from bot.records import MessageRecord
+from bot.simulator.demo import wait_until
 from bot.spill import SpillFile
 from metrics.db import make_async_engine, sqlite_path
 
@@ -211,3 +213,53 @@ def test_repeated_identical_errors_are_one_line_per_interval_with_a_count(
         "something else",
         "database or disk is full (999 more like this in the last 61s)",
     ] == lines
+
+
+async def test_a_long_outage_spills_the_overflow_and_writes_it_back_once_the_disk_recovers(
+    db_url: str,
+) -> None:
+    """Memory stays bounded while full; after recovery everything is stored once, the file gone."""
+    engine = make_async_engine(db_url)
+    gid = await make_group(engine)
+    async with engine.connect() as conn:
+        pages = (await conn.execute(text("PRAGMA page_count"))).scalar_one()
+    limit: dict[str, str | None] = {"sql": f"PRAGMA max_page_count = {pages}"}
+    limit_writes(engine, lambda: limit["sql"])
+    await engine.dispose()
+    db = sqlite_path(db_url)
+    assert db is not None
+    recorder = Recorder(
+        engine, batch_size=100, flush_seconds=0.05, spill=SpillFile.next_to(db), max_buffered=250
+    )
+    writer = asyncio.create_task(recorder.run())
+    for n in range(600):
+        await recorder.add(record(gid, n))
+        if n % 100 == 99:
+            await wait_until(lambda: recorder.pending <= 250, "the overflow to be spilled")
+    await wait_until(lambda: recorder.spilled >= 350, "the overflow to be spilled")
+    limit["sql"] = None
+    await engine.dispose()
+    await wait_until(lambda: recorder.written == 600, "everything to be written")
+    await recorder.close()
+    await writer
+    assert (600, 0, 0) == (await count(engine, "messages"), recorder.spilled, recorder.lost)
+    assert [] == SpillFile.next_to(db).paths()
+    await engine.dispose()
+
+
+async def test_records_that_can_go_nowhere_are_counted_as_lost_and_said_so(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a spill file a full database at close loses the buffer: counted and logged."""
+    engine = make_async_engine(db_url)
+    gid = await make_group(engine)
+    limit_writes(engine, lambda: "PRAGMA query_only = ON")
+    await engine.dispose()
+    recorder = Recorder(engine, spill=None)
+    for n in range(30):
+        await recorder.add(record(gid, n))
+    with caplog.at_level(logging.ERROR, logger="bot.ingest"):
+        await recorder.close()
+    assert (30, 0, 0) == (recorder.lost, recorder.spilled, recorder.pending)
+    assert "30 messages lost" in caplog.text
+    await engine.dispose()

@@ -11,7 +11,17 @@ from typing import Any, Literal
 
 from bot.adapters.edge import LogThrottle, clean_event, clean_group
 from bot.adapters.onebot.catchup import CatchUpState
-from bot.adapters.onebot.segments import message_id, parse_message, qq_number
+from bot.adapters.onebot.frames import (
+    MalformedFrame,
+    frame_time,
+    private_message,
+    qq_int,
+    required_id,
+    required_message_id,
+    text_field,
+    text_segments,
+)
+from bot.adapters.onebot.segments import parse_message, qq_number
 from bot.adapters.onebot.transport import (
     FrameReceived,
     Inbound,
@@ -32,7 +42,6 @@ from bot.events import (
     Member,
     MemberJoined,
     MemberLeft,
-    PrivateMessage,
     Role,
 )
 
@@ -40,10 +49,6 @@ logger = logging.getLogger(__name__)
 _throttle = LogThrottle(logger)
 
 _ROLES: dict[str, Role] = {"owner": "owner", "admin": "admin", "member": "member"}
-
-
-class MalformedFrame(ValueError):
-    """A frame lacks a field the adapter needs, or has it with the wrong type."""
 
 
 class OneBotAdapter:
@@ -155,7 +160,7 @@ class OneBotAdapter:
                     "group-list-id", "get_group_list: skipping an entry without a QQ group number"
                 )
                 continue
-            name = _str(entry.get("group_name")) or gid
+            name = text_field(entry.get("group_name")) or gid
             self._group_names[gid] = name
             try:
                 members = await self._members(gid)
@@ -168,8 +173,8 @@ class OneBotAdapter:
 
     async def group_info(self, group_id: str) -> GroupInfo:
         """One group with its members."""
-        data = await self.transport.call("get_group_info", {"group_id": _qq_int(group_id)})
-        name = _str(data.get("group_name")) if isinstance(data, Mapping) else ""
+        data = await self.transport.call("get_group_info", {"group_id": qq_int(group_id)})
+        name = text_field(data.get("group_name")) if isinstance(data, Mapping) else ""
         name = name or self._group_names.get(group_id, group_id)
         self._group_names[group_id] = name
         return _group(group_id, name, await self._members(group_id))
@@ -179,14 +184,14 @@ class OneBotAdapter:
         await self.pacer.wait_turn()
         # Array form with a text segment: user text is never parsed as CQ codes.
         await self.transport.call(
-            "send_group_msg", {"group_id": _qq_int(group_id), "message": _text(text)}
+            "send_group_msg", {"group_id": qq_int(group_id), "message": text_segments(text)}
         )
 
     async def send_private_text(self, user_id: str, text: str) -> None:
         """Send plain text to one user, paced like group sends."""
         await self.pacer.wait_turn()
         await self.transport.call(
-            "send_private_msg", {"user_id": _qq_int(user_id), "message": _text(text)}
+            "send_private_msg", {"user_id": qq_int(user_id), "message": text_segments(text)}
         )
 
     async def send_private_image(self, user_id: str, png: bytes, name: str) -> None:
@@ -197,13 +202,13 @@ class OneBotAdapter:
             "data": {"file": "base64://" + base64.b64encode(png).decode("ascii"), "name": name},
         }
         await self.transport.call(
-            "send_private_msg", {"user_id": _qq_int(user_id), "message": [segment]}
+            "send_private_msg", {"user_id": qq_int(user_id), "message": [segment]}
         )
 
     async def leave_group(self, group_id: str) -> None:
         """Leave a group (never dismisses it, even when the bot owns it)."""
         await self.transport.call(
-            "set_group_leave", {"group_id": _qq_int(group_id), "is_dismiss": False}
+            "set_group_leave", {"group_id": qq_int(group_id), "is_dismiss": False}
         )
 
     async def accept_invitation(self, invitation_id: str) -> None:
@@ -214,7 +219,7 @@ class OneBotAdapter:
         )
 
     async def _members(self, group_id: str) -> tuple[Member, ...]:
-        data = await self.transport.call("get_group_member_list", {"group_id": _qq_int(group_id)})
+        data = await self.transport.call("get_group_member_list", {"group_id": qq_int(group_id)})
         if not isinstance(data, list):
             raise AdapterError("get_group_member_list: answer is not a list")
         members = []
@@ -225,15 +230,15 @@ class OneBotAdapter:
                     "member-list-id", "get_group_member_list: skipping a member without a QQ number"
                 )
                 continue
-            name = _str(entry.get("card")) or _str(entry.get("nickname")) or uid
-            members.append(Member(uid, name, _ROLES.get(_str(entry.get("role")), "member")))
+            name = text_field(entry.get("card")) or text_field(entry.get("nickname")) or uid
+            members.append(Member(uid, name, _ROLES.get(text_field(entry.get("role")), "member")))
         return tuple(members)
 
     async def _handle_frame(self, frame: dict[str, Any], sink: EventSink) -> None:
         try:
             await self._dispatch(frame, sink)
         except MalformedFrame as e:
-            kind = _str(frame.get("post_type"))[:20] or "unknown"
+            kind = text_field(frame.get("post_type"))[:20] or "unknown"
             _throttle.warning(
                 f"malformed-{kind}-{str(e).partition(':')[0]}",
                 "ignoring a malformed OneBot %s frame: %s",
@@ -259,7 +264,7 @@ class OneBotAdapter:
             if kind == "group":
                 await self._emit_group_message(self._group_message(frame), sink)
             elif kind == "private":
-                await _emit(sink, _private_message(frame))
+                await _emit(sink, private_message(frame))
             else:
                 logger.debug("ignoring message_type %.20r", kind)
         elif post_type == "notice":
@@ -275,11 +280,11 @@ class OneBotAdapter:
             raise MalformedFrame(f"unknown post_type {post_type!r}")
 
     async def _on_connect(self, frame: dict[str, Any], sink: EventSink) -> None:
-        self.self_id = _required_id(frame, "self_id")
+        self.self_id = required_id(frame, "self_id")
         name = ""
         try:
             info = await self.transport.call("get_login_info")
-            name = _str(info.get("nickname")) if isinstance(info, Mapping) else ""
+            name = text_field(info.get("nickname")) if isinstance(info, Mapping) else ""
         except AdapterError as e:
             logger.info("get_login_info unavailable: %s", e)
         await _emit(sink, Connected("qq", self.self_id, name))
@@ -301,7 +306,7 @@ class OneBotAdapter:
             self.state.start_watching(gid, now)
             try:
                 data = await self.transport.call(
-                    "get_group_msg_history", {"group_id": _qq_int(gid), "count": self.history_count}
+                    "get_group_msg_history", {"group_id": qq_int(gid), "count": self.history_count}
                 )
             except AdapterError as e:
                 if not answered:
@@ -344,7 +349,7 @@ class OneBotAdapter:
         await _emit(sink, cleaned, clean=False)
 
     def _group_message(self, frame: Mapping[str, Any]) -> GroupMessage:
-        gid = _required_id(frame, "group_id")
+        gid = required_id(frame, "group_id")
         sender = frame.get("sender")
         sender = sender if isinstance(sender, Mapping) else {}
         uid = qq_number(frame.get("user_id")) or qq_number(sender.get("user_id"))
@@ -354,19 +359,19 @@ class OneBotAdapter:
             body = parse_message(frame.get("message"), frame.get("raw_message"))
         except ValueError as e:
             raise MalformedFrame(str(e)) from None
-        group_name = _str(frame.get("group_name")) or self._group_names.get(gid)
+        group_name = text_field(frame.get("group_name")) or self._group_names.get(gid)
         return GroupMessage(
             platform="qq",
             group_id=gid,
-            message_id=_required_message_id(frame),
+            message_id=required_message_id(frame),
             sender_id=uid,
-            sender_name=_str(sender.get("card")) or _str(sender.get("nickname")) or uid,
-            at=_time(frame),
+            sender_name=text_field(sender.get("card")) or text_field(sender.get("nickname")) or uid,
+            at=frame_time(frame),
             text=body.text,
             msg_type=body.msg_type,
             mentions=body.mentions,
             mention_all=body.mention_all,
-            sender_role=_ROLES.get(_str(sender.get("role"))),
+            sender_role=_ROLES.get(text_field(sender.get("role"))),
             reply_to=body.reply_to,
             group_name=group_name or None,
         )
@@ -375,45 +380,47 @@ class OneBotAdapter:
         kind = frame.get("notice_type")
         if kind not in ("group_increase", "group_decrease"):
             return None
-        gid, uid = _required_id(frame, "group_id"), _required_id(frame, "user_id")
+        gid, uid = required_id(frame, "group_id"), required_id(frame, "user_id")
         operator = qq_number(frame.get("operator_id"))  # 0 (no operator) is not a QQ number
         if kind == "group_increase":
             return MemberJoined(
-                "qq", gid, uid, await self._member_name(gid, uid), _time(frame), operator
+                "qq", gid, uid, await self._member_name(gid, uid), frame_time(frame), operator
             )
         sub_type = frame.get("sub_type")
         if sub_type == "kick_me":
             # The account itself was removed; report it as the bot leaving.
-            uid = _required_id(frame, "self_id")
-        return MemberLeft("qq", gid, uid, _time(frame), operator, sub_type in ("kick", "kick_me"))
+            uid = required_id(frame, "self_id")
+        return MemberLeft(
+            "qq", gid, uid, frame_time(frame), operator, sub_type in ("kick", "kick_me")
+        )
 
     async def _member_name(self, gid: str, uid: str) -> str:
         # Notices carry no name; ask once, and fall back to the QQ number.
         try:
             info = await self.transport.call(
-                "get_group_member_info", {"group_id": _qq_int(gid), "user_id": _qq_int(uid)}
+                "get_group_member_info", {"group_id": qq_int(gid), "user_id": qq_int(uid)}
             )
         except AdapterError as e:
             logger.info("name of new member %s unavailable: %s", uid, e)
             return uid
         if not isinstance(info, Mapping):
             return uid
-        return _str(info.get("card")) or _str(info.get("nickname")) or uid
+        return text_field(info.get("card")) or text_field(info.get("nickname")) or uid
 
     async def _invitation(self, frame: Mapping[str, Any]) -> GroupInvitation:
         flag = frame.get("flag")
         if not isinstance(flag, str) or not flag:
             raise MalformedFrame("group invitation without a flag")
-        gid = _required_id(frame, "group_id")
-        name = _str(frame.get("group_name"))
+        gid = required_id(frame, "group_id")
+        name = text_field(frame.get("group_name"))
         if not name:
             try:
-                info = await self.transport.call("get_group_info", {"group_id": _qq_int(gid)})
-                name = _str(info.get("group_name")) if isinstance(info, Mapping) else ""
+                info = await self.transport.call("get_group_info", {"group_id": qq_int(gid)})
+                name = text_field(info.get("group_name")) if isinstance(info, Mapping) else ""
             except AdapterError:
                 pass  # not a member yet; many implementations cannot tell
         return GroupInvitation(
-            "qq", flag, _required_id(frame, "user_id"), name or gid, _time(frame), gid
+            "qq", flag, required_id(frame, "user_id"), name or gid, frame_time(frame), gid
         )
 
 
@@ -428,59 +435,6 @@ async def _emit(sink: EventSink, event: Event, *, clean: bool = True) -> None:
         logger.exception("event sink failed on %s", type(event).__name__)
 
 
-def _private_message(frame: Mapping[str, Any]) -> PrivateMessage:
-    sender = frame.get("sender")
-    sender = sender if isinstance(sender, Mapping) else {}
-    uid = _required_id(frame, "user_id")
-    try:
-        body = parse_message(frame.get("message"), frame.get("raw_message"))
-    except ValueError as e:
-        raise MalformedFrame(str(e)) from None
-    name = _str(sender.get("nickname")) or uid
-    return PrivateMessage("qq", _required_message_id(frame), uid, name, _time(frame), body.text)
-
-
 def _group(gid: str, name: str, members: tuple[Member, ...]) -> GroupInfo:
     owner = next((m.user_id for m in members if m.role == "owner"), None)
     return clean_group(GroupInfo("qq", gid, name, owner, members))
-
-
-def _required_id(frame: Mapping[str, Any], key: str) -> str:
-    value = qq_number(frame.get(key))
-    if value is None:
-        raise MalformedFrame(f"{key} missing or not a QQ number: {frame.get(key)!r:.40}")
-    return value
-
-
-def _required_message_id(frame: Mapping[str, Any]) -> str:
-    value = message_id(frame.get("message_id"))
-    if value is None:
-        raise MalformedFrame(f"message_id missing or not a number: {frame.get('message_id')!r:.40}")
-    return value
-
-
-def _time(frame: Mapping[str, Any]) -> datetime:
-    value = frame.get("time")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedFrame(f"time missing or not a number: {value!r:.40}")
-    # OneBot sends seconds; a few forks send milliseconds, which would land in year 50000+.
-    seconds = value / 1000 if value > 100_000_000_000 else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError) as e:
-        raise MalformedFrame(f"time out of range: {value!r}") from e
-
-
-def _str(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _qq_int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise AdapterError(f"not a QQ number: {value!r}") from None
-
-
-def _text(text: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "data": {"text": text}}]
