@@ -144,7 +144,10 @@ def database_counts(db: Path, ids: list[str]) -> dict[str, Any]:
     try:
         rows = [r[0] for r in conn.execute("SELECT platform_msg_id FROM messages")]
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        quarantined = conn.execute("SELECT COUNT(*) FROM quarantined_messages").fetchone()[0]
+        try:
+            quarantined = conn.execute("SELECT COUNT(*) FROM quarantined_messages").fetchone()[0]
+        except sqlite3.OperationalError:  # a bot from before the quarantine table
+            quarantined = 0
     finally:
         conn.close()
     wanted = set(ids)

@@ -7,6 +7,8 @@ lost / spilled, duplicate rows and SQLite's PRAGMA integrity_check:
 * SIGTERM mid-stream, after six 帮助 replies queued behind QQ's 1/s pacer: 0 lost.
 * kill -9 mid-stream, restart, catch-up with get_group_msg_history: at most the
   unflushed window lost, nothing counted twice, the database consistent.
+* another process holding SQLite's write lock for 3 s, SIGTERM while it is held:
+  0 lost (the final flush waits for the lock).
 * a full disk (a small tmpfs, root only) while messages arrive, SIGTERM, then
   space freed and a restart: the buffer is spilled and replayed, 0 lost.
 
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -116,6 +119,29 @@ async def kill9(root: Path, rate: float, seconds: float) -> Row:
     return _finish(row, len(everything))
 
 
+async def locked(root: Path, rate: float, seconds: float) -> Row:
+    bot, peer = BotProcess(root / "locked", root / "locked" / "j.sqlite3", free_port()), Peer()
+    await bot.start()
+    await peer.connect(bot.port)
+    await peer.consent()
+    flood = asyncio.create_task(peer.blast(rate, seconds))
+    await asyncio.sleep(0.5)
+    holder = sqlite3.connect(bot.db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program writes for three seconds
+    await asyncio.sleep(2.0)
+    stopping = asyncio.create_task(bot.stop(signal.SIGTERM))  # while the lock is still held
+    await asyncio.sleep(1.0)
+    holder.execute("ROLLBACK")
+    holder.close()
+    code = await stopping
+    await flood
+    await peer.disconnect()
+    row = {"exit": code, **database_counts(bot.db, peer.sent)}
+    row["spilled"] = len(spilled_ids(SpillFile.next_to(bot.db).paths()) & set(peer.sent))
+    row["note"] = _exit_line(bot.log())
+    return _finish(row, len(peer.sent))
+
+
 async def disk_full(root: Path, rate: float, seconds: float) -> Row:
     folder = root / "diskfull"
     disk = folder / "disk"
@@ -139,7 +165,10 @@ async def _disk_full(folder: Path, disk: Path, rate: float, seconds: float) -> R
     lines_before = len(bot.log().splitlines())
     await peer.blast(rate, seconds)
     await peer.sim.post_private_message(MEMBER, "成员", "我的负担")
-    reply = await peer.sim.wait_sent(lambda s: s.target_id == MEMBER, 15)
+    try:
+        reply = (await peer.sim.wait_sent(lambda s: s.target_id == MEMBER, 15)).text[:18] + "…"
+    except TimeoutError:
+        reply = "(none within 15 s)"
     lines_full = len(bot.log().splitlines()) - lines_before
     code = await bot.stop(signal.SIGTERM)
     await peer.disconnect()
@@ -153,7 +182,7 @@ async def _disk_full(folder: Path, disk: Path, rate: float, seconds: float) -> R
     await peer.disconnect()
     row = {"exit": code, **database_counts(bot.db, peer.sent), "spilled": spilled}
     row["note"] = (
-        f"{lines_full} log lines during {seconds:g}s full; reply to 我的负担: {reply.text[:18]}…;"
+        f"{lines_full} log lines during {seconds:g}s full; reply to 我的负担: {reply};"
         f" spilled to {where or 'nothing'}; {_exit_line(bot.log(), 'replayed')}"
     )
     return _finish(row, len(peer.sent))
@@ -191,6 +220,7 @@ async def main(rate: float, seconds: float) -> int:
         rows = {
             "SIGTERM": await sigterm(root, rate, seconds),
             "kill -9": await kill9(root, rate, seconds),
+            "locked 3s": await locked(root, rate, seconds),
             "disk full": await disk_full(root, rate, seconds),
         }
     finally:
@@ -200,7 +230,7 @@ async def main(rate: float, seconds: float) -> int:
     print(f"total {time.monotonic() - started:.0f} s")
     ok = rows["SIGTERM"]["lost"] == 0 and rows["kill -9"]["lost"] <= rows["kill -9"]["unflushed"]
     ok = ok and all(r.get("integrity", "ok") == "ok" and not r.get("duplicates") for r in rows.values())
-    ok = ok and rows["disk full"].get("lost", 0) == 0
+    ok = ok and rows["disk full"].get("lost", 0) == 0 and rows["locked 3s"]["lost"] == 0
     return 0 if ok else 1
 
 
