@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notices, store
+from bot.adapters.edge import LogThrottle
 from bot.commands import HELP_TEXT, Command, parse_command
 from bot.config import Config, Ref
 from bot.events import (
@@ -27,20 +27,30 @@ from bot.events import (
     MemberLeft,
     PrivateMessage,
 )
-from bot.ingest import MessageRecord, Recorder
+from bot.group_state import GroupState
+from bot.ingest import Recorder, is_unavailable
+from bot.outbox import Outbox, send_now
+from bot.records import message_record
+from bot.runtime import Runtime
+from bot.spill import SpillFile
 from metrics.annotate import Annotator
 from metrics.models import Group, Person
 from metrics.personal import personal_summary
 
 log = logging.getLogger(__name__)
+_throttle = LogThrottle(log)
 
 BOT_NAME = "减负助手"
+
+Observer = Callable[[Event], None]
 
 
 class JianfuBot:
     """Consent-gated recording for any number of platform adapters.
 
     ``clock`` returns the current aware time; the simulator passes its own.
+    ``observers`` are called with every event after the bot handled it (tests and
+    the demo watch the bot through them).
     """
 
     def __init__(
@@ -51,37 +61,33 @@ class JianfuBot:
         *,
         clock: Callable[[], datetime] | None = None,
         unit_of: Callable[[str, str], str | None] | None = None,
+        spill: SpillFile | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
         self.adapters = adapters
         self.clock = clock or (lambda: datetime.now(UTC))
         self.recorder = Recorder(
-            engine, batch_size=config.batch_size, flush_seconds=config.flush_seconds
+            engine, batch_size=config.batch_size, flush_seconds=config.flush_seconds, spill=spill
         )
+        self.outbox = Outbox(adapters)
+        self.runtime = Runtime(adapters, self.recorder, self.outbox)
+        self.observers: list[Observer] = []
         self.annotator = Annotator(config.schedule, {u.name: u.schedule for u in config.units})
         self.self_ids: dict[str, str] = {}
         self._unit_of = unit_of
-        self._groups: dict[tuple[str, str], tuple[int, str, str | None]] = {}
+        self._groups: dict[tuple[str, str], GroupState] = {}
         self._admins = {(r.platform, r.user_id) for r in config.consent.admins}
 
     # -- lifecycle -------------------------------------------------------
 
     async def run(self) -> None:
-        """Run every adapter and the recorder until ``stop``."""
-        tasks = [asyncio.create_task(self.recorder.run(), name="recorder")]
-        for name, adapter in self.adapters.items():
-            tasks.append(asyncio.create_task(adapter.run(self.handle), name=f"adapter-{name}"))
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for t in tasks:
-                t.cancel()
+        """Run every adapter, the outbox and the recorder until ``stop`` (see ``Runtime``)."""
+        await self.runtime.run(self.handle)
 
     async def stop(self) -> None:
-        for adapter in self.adapters.values():
-            await adapter.stop()
-        await self.recorder.close()
+        """Stop without losing anything already received."""
+        await self.runtime.stop()
 
     # -- dispatch ----------------------------------------------------------
 
@@ -89,8 +95,18 @@ class JianfuBot:
         """Handle one event; a failure is logged and never stops other groups."""
         try:
             await self._dispatch(event)
-        except Exception:
-            log.exception("handling %s failed", type(event).__name__)
+        except Exception as e:
+            _throttle.error(
+                f"handle-{type(event).__name__}-{type(e).__name__}",
+                "handling %s failed",
+                type(event).__name__,
+                exc_info=True,
+            )
+        for observe in self.observers:
+            try:
+                observe(event)
+            except Exception:
+                log.exception("an observer failed on %s", type(event).__name__)
 
     async def _dispatch(self, event: Event) -> None:
         match event:
@@ -145,7 +161,12 @@ class JianfuBot:
             )
             if state == "active" and info.members:
                 await store.sync_members(conn, info.platform, gid, self._people(info), now)
-        self._groups[(info.platform, info.group_id)] = (gid, state, unit)
+            period = (
+                await conn.execute(
+                    select(Group.consented_at, Group.stopped_at).where(Group.id == gid)
+                )
+            ).one()
+        self._groups[(info.platform, info.group_id)] = GroupState(gid, state, unit, *period)
         if announce:
             await self._announce(info.platform, info.group_id, gid)
         return gid, state
@@ -170,26 +191,32 @@ class JianfuBot:
             )
 
     async def _group(self, platform: str, group_ext: str, name: str | None) -> tuple[int, str]:
+        group = await self._group_state(platform, group_ext, name)
+        return group.gid, group.state
+
+    async def _group_state(self, platform: str, group_ext: str, name: str | None) -> GroupState:
         cached = self._groups.get((platform, group_ext))
         if cached:
-            return cached[0], cached[1]
+            return cached
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(Group.id, Group.state, Group.unit).where(
-                        Group.platform == platform, Group.external_id == group_ext
-                    )
+                    select(
+                        Group.id, Group.state, Group.unit, Group.consented_at, Group.stopped_at
+                    ).where(Group.platform == platform, Group.external_id == group_ext)
                 )
             ).first()
-        if row is not None:
-            self._groups[(platform, group_ext)] = (row.id, row.state, row.unit)
-            return row.id, row.state
-        # A message from a group we never saw: learn it from the platform and announce.
-        try:
-            info = await self.adapters[platform].group_info(group_ext)
-        except AdapterError:
-            info = GroupInfo(platform, group_ext, name or "", None)  # type: ignore[arg-type]
-        return await self._see_group(info)
+        if row is None:
+            # A message from a group we never saw: learn it from the platform and announce.
+            try:
+                info = await self.adapters[platform].group_info(group_ext)
+            except AdapterError:
+                info = GroupInfo(platform, group_ext, name or "", None)  # type: ignore[arg-type]
+            await self._see_group(info)
+            return self._groups[(platform, group_ext)]
+        group = GroupState(*row)
+        self._groups[(platform, group_ext)] = group
+        return group
 
     def _people(self, info: GroupInfo) -> list[Member]:
         """Group members except the bot itself, which is never measured."""
@@ -259,41 +286,38 @@ class JianfuBot:
     async def _on_group_message(self, event: GroupMessage) -> None:
         if event.sender_id == self.self_ids.get(event.platform):
             return
-        gid, state = await self._group(event.platform, event.group_id, event.group_name)
+        group = await self._group_state(event.platform, event.group_id, event.group_name)
         command = parse_command(event.text, (BOT_NAME,))
         if command is not None:
-            await self._group_command(event, gid, state, command)
+            try:
+                await self._group_command(event, group.gid, group.state, command)
+            except Exception as e:
+                if not is_unavailable(e):
+                    raise
+                self._database_down(e)
+                await self._send_group(event.platform, event.group_id, notices.DATABASE_DOWN)
             return
-        if state != "active":
-            return  # no consent yet, or stopped: nothing of this group is recorded
-        unit = self._groups.get((event.platform, event.group_id), (0, "", None))[2]
-        ann = self.annotator.annotate(event.text, event.at, event.mention_all, unit)
-        await self.recorder.add(
-            MessageRecord(
-                platform=event.platform,
-                platform_msg_id=event.message_id,
-                group_id=gid,
-                sender_id=event.sender_id,
-                sender_name=event.sender_name,
-                sender_role=event.sender_role or "member",
-                sent_at=event.at,
-                week=ann.week,
-                band=ann.band,
-                msg_type=event.msg_type,
-                length=len(event.text),
-                mention_all=ann.mention_all,
-                mention_ids=tuple(
-                    m for m in event.mentions if m != self.self_ids.get(event.platform)
-                ),
-                labels=ann.labels,
-                is_demand=ann.is_demand,
-                is_ack=ann.is_ack,
-                deadline_at=ann.deadline,
-                fingerprint=ann.fingerprint,
-                reply_to=event.reply_to,
-                text=event.text if self.config.privacy.store_text else None,
-            )
+        if not group.covers(event.at):
+            # No consent yet, stopped, or sent before the consent and delivered late
+            # (catch-up, a slow frame): nothing of it is recorded.
+            if group.state == "active":
+                _throttle.warning(
+                    f"before-consent-{event.platform}-{event.group_id}",
+                    "not recording a %s message of group %s sent at %s, before its consent",
+                    event.platform,
+                    event.group_id,
+                    event.at.isoformat(timespec="seconds"),
+                )
+            return
+        ann = self.annotator.annotate(event.text, event.at, event.mention_all, group.unit)
+        record = message_record(
+            event,
+            group.gid,
+            ann,
+            self_id=self.self_ids.get(event.platform),
+            store_text=self.config.privacy.store_text,
         )
+        await self.recorder.add(record)
 
     async def _group_command(self, event: GroupMessage, gid: int, state: str, cmd: Command) -> None:
         platform, now = event.platform, self.clock()
@@ -323,7 +347,9 @@ class JianfuBot:
                         conn,
                         gid,
                         "active",
-                        consented_at=now,
+                        # The consent message's own time (its platform's clock, like the
+                        # messages compared with it); never later than now.
+                        consented_at=min(event.at, now),
                         consented_by=event.sender_id,
                         stopped_at=None,
                     )
@@ -364,7 +390,7 @@ class JianfuBot:
         if reply:
             await self._send_group(platform, event.group_id, reply)
         if leave:
-            await self.adapters[platform].leave_group(event.group_id)
+            self.outbox.leave_group(platform, event.group_id)
 
     async def _resync_active_groups(self, platform: str) -> None:
         async with self.engine.connect() as conn:
@@ -386,6 +412,16 @@ class JianfuBot:
         cmd = parse_command(event.text, (BOT_NAME,))
         if cmd is None:
             return
+        try:
+            reply = await self._private_command(event, cmd)
+        except Exception as e:
+            if not is_unavailable(e):
+                raise
+            self._database_down(e)
+            reply = notices.DATABASE_DOWN
+        self.outbox.private_text(event.platform, event.sender_id, reply)
+
+    async def _private_command(self, event: PrivateMessage, cmd: Command) -> str:
         now = self.clock()
         reply: str
         if cmd.name in ("my_load", "opt_out"):
@@ -421,28 +457,21 @@ class JianfuBot:
                 action=f"private_{cmd.name}",
                 outcome="ok",
             )
-        await self.adapters[event.platform].send_private_text(event.sender_id, reply)
+        return reply
 
     # -- sending ---------------------------------------------------------------
 
     async def _send_group(self, platform: str, group_ext: str, text: str) -> None:
-        try:
-            await self.adapters[platform].send_group_text(group_ext, text)
-        except AdapterError:
-            log.exception("sending to %s group %s failed", platform, group_ext)
+        """Queue a group message; event handling never waits for a send."""
+        self.outbox.group_text(platform, group_ext, text)
+
+    def _database_down(self, error: BaseException) -> None:
+        _throttle.error(
+            "command-database-down",
+            "a command could not be carried out, the database cannot be written: %s",
+            getattr(error, "orig", None) or error,
+        )
 
     async def send_to(self, ref: Ref, text: str, picture: bytes | None = None) -> None:
-        """Send a private message, then an optional PNG (digests to unit heads).
-
-        Raises AdapterError; a failed picture after a delivered text is only
-        logged, since the text is what the head must not miss or get twice.
-        """
-        adapter = self.adapters.get(ref.platform)
-        if adapter is None:
-            raise AdapterError(f"no {ref.platform} adapter is running for {ref}")
-        await adapter.send_private_text(ref.user_id, text)
-        if picture is not None:
-            try:
-                await adapter.send_private_image(ref.user_id, picture, "jianfu-digest.png")
-            except AdapterError:
-                log.exception("the digest picture to %s could not be sent", ref)
+        """Send a digest now (not queued: delivery must know it went out); see ``send_now``."""
+        await send_now(self.adapters, ref, text, picture)

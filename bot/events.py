@@ -143,8 +143,12 @@ class ChatAdapter(Protocol):
     """What the bot needs from a chat platform.
 
     ``run`` connects, emits events to the sink, reconnects after drops and
-    returns only after ``stop``. Sending methods raise ``AdapterError`` on
-    failure. Implementations must not import anything from ``metrics``.
+    returns only after ``stop``, once every event already received has been
+    handed to the sink (a shutdown loses nothing the platform delivered); it
+    raises ``AdapterError`` when it cannot run at all (the bot restarts it).
+    Strings and times are cleaned with ``bot.adapters.edge`` before emitting.
+    Sending methods raise ``AdapterError`` on failure. Implementations must not
+    import anything from ``metrics``.
     """
 
     @property

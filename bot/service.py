@@ -11,14 +11,16 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.onebot.adapter import CatchUpState, OneBotAdapter
+from bot.adapters.onebot import CatchUpState, OneBotAdapter
 from bot.app import JianfuBot
 from bot.config import Config, ConfigError, read_token
 from bot.config_schema import is_loopback
-from bot.events import ChatAdapter
+from bot.database_check import DatabaseUnwritable, check_writable, open_database, spill_file
+from bot.events import BotError, ChatAdapter
+from bot.ingest import DatabaseUnavailable
 from bot.roster import apply_roster, config_entries, parse_roster
 from bot.scheduler import DigestScheduler
-from metrics.db import make_async_engine, migrate, safe_url
+from metrics.db import make_async_engine, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -110,14 +112,36 @@ async def unit_lookup(engine: AsyncEngine) -> dict[tuple[str, str], str]:
 
 
 async def run_service(config: Config) -> None:
-    """Run until SIGINT/SIGTERM; buffered messages are flushed on the way out."""
-    await asyncio.to_thread(migrate, config.database_url)
+    """Run until SIGINT/SIGTERM; buffered messages are flushed (or spilled) on the way out.
+
+    Raises DatabaseUnwritable when the database cannot be written at start, and
+    PlatformsFailed when no platform could start at all.
+    """
+    await open_database(config.database_url)
     engine = make_async_engine(config.database_url)
+    try:
+        await check_writable(engine, config.database_url)
+        await _serve(config, engine)
+    finally:
+        await engine.dispose()
+
+
+async def _serve(config: Config, engine: AsyncEngine) -> None:
     now = datetime.now(UTC)
     people = await load_people(engine, config, now)
     units = await unit_lookup(engine)
     adapters = build_adapters(config, Path(".wechaty"), await qq_catch_up_state(engine))
-    bot = JianfuBot(config, engine, adapters, unit_of=lambda p, x: units.get((p, x)))
+    bot = JianfuBot(
+        config,
+        engine,
+        adapters,
+        unit_of=lambda p, x: units.get((p, x)),
+        spill=spill_file(config.database_url),
+    )
+    try:
+        await bot.recorder.replay()
+    except DatabaseUnavailable as e:
+        raise DatabaseUnwritable(f"无法写回上次未写入的消息：{e}") from None
     scheduler = DigestScheduler(engine, config, bot.send_to, clock=lambda: datetime.now(UTC))
     log.warning(
         "jianfu running: database %s, %d roster people, platforms %s",
@@ -132,12 +156,18 @@ async def run_service(config: Config) -> None:
             loop.add_signal_handler(sig, stop.set)
     await scheduler.start()
     runner = asyncio.create_task(bot.run())
-    await asyncio.wait(
-        [runner, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
-    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([runner, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
     scheduler.shutdown()
     await bot.stop()
-    runner.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await runner
-    await engine.dispose()
+    if runner.done():
+        runner.result()  # PlatformsFailed: every platform failed as it started
+    else:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    if bot.recorder.lost:
+        raise BotError(
+            f"有 {bot.recorder.lost} 条消息既无法写入数据库，也无法写入备用文件，已丢失（详见日志）。"
+        )

@@ -159,6 +159,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_seen": "最近登录时间（UTC）",
         },
     ),
+    "quarantined_messages": (
+        "记录时出错、被单独搁置的消息（只有位置和原因，不含发送人和内容），其余消息照常记录。",
+        {
+            "id": _ID,
+            "platform": _PLATFORM,
+            "platform_msg_id": "平台上的消息编号",
+            "group_id": _GROUP,
+            "sent_at": "发送时间（UTC）",
+            "quarantined_at": "被搁置的时间（UTC）",
+            "reason": "出错原因",
+        },
+    ),
 }
 
 # Canned queries for the questions unit heads and inspectors ask most. An empty

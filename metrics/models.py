@@ -228,3 +228,24 @@ class Digest(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     body: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantinedMessage(Base):
+    """A message the recorder could not store, set aside so the others are stored.
+
+    Only where the message is and why it failed: no sender, no text, so an
+    opt-out never has to reach into this table.
+    """
+
+    __tablename__ = "quarantined_messages"
+    __table_args__ = (Index("ix_quarantined_messages_platform_msg", "platform", "platform_msg_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_msg_id: Mapped[str] = mapped_column(String(128))
+    # groups.id when the record named a known group; no foreign key: a bad group id
+    # may be the very reason the record failed.
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -13,6 +13,8 @@ from metrics.db import migrate
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.onebot_fixtures"]
+
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
@@ -28,6 +30,14 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CACHE_DIR", str(tmp_path / ".wechaty"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _quiet_slate() -> None:
+    # Rate-limited warnings remember what they said; each test starts unheard.
+    from bot.adapters.edge import reset_throttles
+
+    reset_throttles()
 
 
 class Clock:

@@ -145,13 +145,7 @@ async def running_bot(
     units = {(e_p, e_id): e.unit for e in roster for e_p, e_id in e.identities()}
     bot = JianfuBot(config, engine, adapters, clock=clock, unit_of=lambda p, x: units.get((p, x)))
     harness = Harness(bot, puppet, peer)
-    original = bot.handle
-
-    async def handle(event: Event) -> None:
-        harness.events.append(event)
-        await original(event)
-
-    bot.handle = handle  # type: ignore[method-assign]
+    bot.observers.append(harness.events.append)
     runner = asyncio.create_task(bot.run())
     try:
         if qq is not None and peer is not None:

@@ -529,7 +529,7 @@ async def test_wrong_token_fails_cleanly(service: PuppetService, tmp_path: Path)
     assert service.endpoint is not None
     adapter = WeChatAdapter(service.endpoint, "not-the-token", cache_dir=tmp_path)
     recorder = Recorder()
-    with pytest.raises(AdapterError, match="rejected the token"):
+    with pytest.raises(AdapterError, match="拒绝了令牌"):
         await asyncio.wait_for(adapter.run(recorder), 5.0)
     assert [] == recorder.events
 

@@ -225,14 +225,12 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
         clock=demo.clock,
         unit_of=lambda p, x: units.get((p, x)),
     )
-    original = bot.handle
 
-    async def handle(event: Event) -> None:
+    def note_login(event: Event) -> None:
         if isinstance(event, Connected):
             demo.connected.add(event.platform)
-        await original(event)
 
-    bot.handle = handle  # type: ignore[method-assign]
+    bot.observers.append(note_login)
     runner = asyncio.create_task(bot.run())
     scheduler: DigestScheduler | None = None
     try:

@@ -5,14 +5,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot.adapters.onebot.segments import id_string, parse_message
+from bot.adapters.edge import LogThrottle, clean_event, clean_group
+from bot.adapters.onebot.catchup import CatchUpState
+from bot.adapters.onebot.frames import (
+    MalformedFrame,
+    frame_time,
+    private_message,
+    qq_int,
+    required_id,
+    required_message_id,
+    text_field,
+    text_segments,
+)
+from bot.adapters.onebot.segments import parse_message, qq_number
 from bot.adapters.onebot.transport import (
     FrameReceived,
+    Inbound,
     LinkClosed,
     LinkOpened,
     OneBotTransport,
@@ -30,70 +42,13 @@ from bot.events import (
     Member,
     MemberJoined,
     MemberLeft,
-    PrivateMessage,
     Role,
 )
 
 logger = logging.getLogger(__name__)
+_throttle = LogThrottle(logger)
 
 _ROLES: dict[str, Role] = {"owner": "owner", "admin": "admin", "member": "member"}
-
-
-class MalformedFrame(ValueError):
-    """A frame lacks a field the adapter needs, or has it with the wrong type."""
-
-
-class CatchUpState:
-    """Per group: the newest message time seen and a bounded set of seen message ids.
-
-    Kept in memory; ``to_dict``/``from_dict`` are the seam for persisting it later.
-    """
-
-    def __init__(self, max_ids_per_group: int = 2000) -> None:
-        self.max_ids_per_group = max_ids_per_group
-        self._last_seen: dict[str, datetime] = {}
-        self._seen: dict[str, OrderedDict[str, None]] = {}
-
-    def groups(self) -> list[str]:
-        """Groups with a watermark."""
-        return list(self._last_seen)
-
-    def last_seen(self, group_id: str) -> datetime | None:
-        """The newest message time recorded for ``group_id``."""
-        return self._last_seen.get(group_id)
-
-    def start_watching(self, group_id: str, since: datetime) -> None:
-        """Set a first watermark so history from before the bot watched is never replayed."""
-        self._last_seen.setdefault(group_id, since)
-
-    def is_seen(self, group_id: str, message_id: str) -> bool:
-        """Whether ``message_id`` was already emitted for ``group_id``."""
-        return message_id in self._seen.get(group_id, ())
-
-    def mark(self, group_id: str, message_id: str, at: datetime) -> None:
-        """Record an emitted message."""
-        seen = self._seen.setdefault(group_id, OrderedDict())
-        seen[message_id] = None
-        while len(seen) > self.max_ids_per_group:
-            seen.popitem(last=False)
-        if group_id not in self._last_seen or at > self._last_seen[group_id]:
-            self._last_seen[group_id] = at
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready snapshot."""
-        return {
-            gid: {"last_seen": ts.isoformat(), "ids": list(self._seen.get(gid, ()))}
-            for gid, ts in self._last_seen.items()
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], max_ids_per_group: int = 2000) -> CatchUpState:
-        """Rebuild a state saved by ``to_dict``."""
-        state = cls(max_ids_per_group)
-        for gid, entry in data.items():
-            state._last_seen[gid] = datetime.fromisoformat(entry["last_seen"])
-            state._seen[gid] = OrderedDict((str(i), None) for i in entry.get("ids", ()))
-        return state
 
 
 class OneBotAdapter:
@@ -149,7 +104,12 @@ class OneBotAdapter:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def run(self, sink: EventSink) -> None:
-        """Serve the connection and emit events until ``stop``."""
+        """Serve the connection and emit events until ``stop``.
+
+        On ``stop`` the connections close first, so nothing new arrives; then every
+        frame already received is still handed to ``sink`` before ``run`` returns:
+        a shutdown loses nothing the implementation delivered.
+        """
         self._stopping.clear()
         await self.transport.start()
         self._ready.set()
@@ -161,18 +121,27 @@ class OneBotAdapter:
                 if not next_item.done():
                     next_item.cancel()
                     break
-                item = next_item.result()
-                if isinstance(item, FrameReceived):
-                    await self._handle_frame(item.frame, sink)
-                elif isinstance(item, LinkOpened):
-                    if item.self_id:
-                        self.self_id = item.self_id
-                elif isinstance(item, LinkClosed):
-                    await _emit(sink, Disconnected("qq", item.reason))
+                await self._handle(next_item.result(), sink)
         finally:
             stop_wait.cancel()
             self._ready.clear()
             await self.transport.stop()
+        drained = 0
+        while not self.transport.inbound.empty():
+            item = self.transport.inbound.get_nowait()
+            if isinstance(item, FrameReceived):  # link notices mean nothing while stopping
+                await self._handle_frame(item.frame, sink)
+                drained += 1
+        if drained:
+            logger.info("handled %d OneBot frames received before the shutdown", drained)
+
+    async def _handle(self, item: Inbound, sink: EventSink) -> None:
+        if isinstance(item, FrameReceived):
+            await self._handle_frame(item.frame, sink)
+        elif isinstance(item, LinkOpened):
+            self.self_id = qq_number(item.self_id) or self.self_id
+        elif isinstance(item, LinkClosed):
+            await _emit(sink, Disconnected("qq", item.reason))
 
     async def stop(self) -> None:
         """Make ``run`` return and close the connection."""
@@ -185,11 +154,13 @@ class OneBotAdapter:
             raise AdapterError("get_group_list: answer is not a list")
         groups = []
         for entry in data:
-            gid = id_string(entry.get("group_id")) if isinstance(entry, Mapping) else None
+            gid = qq_number(entry.get("group_id")) if isinstance(entry, Mapping) else None
             if gid is None:
-                logger.warning("get_group_list: skipping an entry without group_id")
+                _throttle.warning(
+                    "group-list-id", "get_group_list: skipping an entry without a QQ group number"
+                )
                 continue
-            name = _str(entry.get("group_name")) or gid
+            name = text_field(entry.get("group_name")) or gid
             self._group_names[gid] = name
             try:
                 members = await self._members(gid)
@@ -202,8 +173,8 @@ class OneBotAdapter:
 
     async def group_info(self, group_id: str) -> GroupInfo:
         """One group with its members."""
-        data = await self.transport.call("get_group_info", {"group_id": _qq_int(group_id)})
-        name = _str(data.get("group_name")) if isinstance(data, Mapping) else ""
+        data = await self.transport.call("get_group_info", {"group_id": qq_int(group_id)})
+        name = text_field(data.get("group_name")) if isinstance(data, Mapping) else ""
         name = name or self._group_names.get(group_id, group_id)
         self._group_names[group_id] = name
         return _group(group_id, name, await self._members(group_id))
@@ -213,14 +184,14 @@ class OneBotAdapter:
         await self.pacer.wait_turn()
         # Array form with a text segment: user text is never parsed as CQ codes.
         await self.transport.call(
-            "send_group_msg", {"group_id": _qq_int(group_id), "message": _text(text)}
+            "send_group_msg", {"group_id": qq_int(group_id), "message": text_segments(text)}
         )
 
     async def send_private_text(self, user_id: str, text: str) -> None:
         """Send plain text to one user, paced like group sends."""
         await self.pacer.wait_turn()
         await self.transport.call(
-            "send_private_msg", {"user_id": _qq_int(user_id), "message": _text(text)}
+            "send_private_msg", {"user_id": qq_int(user_id), "message": text_segments(text)}
         )
 
     async def send_private_image(self, user_id: str, png: bytes, name: str) -> None:
@@ -231,13 +202,13 @@ class OneBotAdapter:
             "data": {"file": "base64://" + base64.b64encode(png).decode("ascii"), "name": name},
         }
         await self.transport.call(
-            "send_private_msg", {"user_id": _qq_int(user_id), "message": [segment]}
+            "send_private_msg", {"user_id": qq_int(user_id), "message": [segment]}
         )
 
     async def leave_group(self, group_id: str) -> None:
         """Leave a group (never dismisses it, even when the bot owns it)."""
         await self.transport.call(
-            "set_group_leave", {"group_id": _qq_int(group_id), "is_dismiss": False}
+            "set_group_leave", {"group_id": qq_int(group_id), "is_dismiss": False}
         )
 
     async def accept_invitation(self, invitation_id: str) -> None:
@@ -248,30 +219,40 @@ class OneBotAdapter:
         )
 
     async def _members(self, group_id: str) -> tuple[Member, ...]:
-        data = await self.transport.call("get_group_member_list", {"group_id": _qq_int(group_id)})
+        data = await self.transport.call("get_group_member_list", {"group_id": qq_int(group_id)})
         if not isinstance(data, list):
             raise AdapterError("get_group_member_list: answer is not a list")
         members = []
         for entry in data:
-            uid = id_string(entry.get("user_id")) if isinstance(entry, Mapping) else None
+            uid = qq_number(entry.get("user_id")) if isinstance(entry, Mapping) else None
             if uid is None:
+                _throttle.warning(
+                    "member-list-id", "get_group_member_list: skipping a member without a QQ number"
+                )
                 continue
-            name = _str(entry.get("card")) or _str(entry.get("nickname")) or uid
-            members.append(Member(uid, name, _ROLES.get(_str(entry.get("role")), "member")))
+            name = text_field(entry.get("card")) or text_field(entry.get("nickname")) or uid
+            members.append(Member(uid, name, _ROLES.get(text_field(entry.get("role")), "member")))
         return tuple(members)
 
     async def _handle_frame(self, frame: dict[str, Any], sink: EventSink) -> None:
         try:
             await self._dispatch(frame, sink)
         except MalformedFrame as e:
-            logger.warning(
+            kind = text_field(frame.get("post_type"))[:20] or "unknown"
+            _throttle.warning(
+                f"malformed-{kind}-{str(e).partition(':')[0]}",
                 "ignoring a malformed OneBot %s frame: %s",
-                _str(frame.get("post_type")) or "unknown",
+                kind,
                 e,
             )
-        except Exception:
+        except Exception as e:
             # Whatever a buggy implementation sends, the connection keeps recording.
-            logger.exception("failed to handle a OneBot %.20r frame", frame.get("post_type"))
+            _throttle.error(
+                f"frame-failed-{type(e).__name__}",
+                "failed to handle a OneBot %.20r frame",
+                frame.get("post_type"),
+                exc_info=True,
+            )
 
     async def _dispatch(self, frame: dict[str, Any], sink: EventSink) -> None:
         post_type = frame.get("post_type")
@@ -283,7 +264,7 @@ class OneBotAdapter:
             if kind == "group":
                 await self._emit_group_message(self._group_message(frame), sink)
             elif kind == "private":
-                await _emit(sink, _private_message(frame))
+                await _emit(sink, private_message(frame))
             else:
                 logger.debug("ignoring message_type %.20r", kind)
         elif post_type == "notice":
@@ -299,11 +280,11 @@ class OneBotAdapter:
             raise MalformedFrame(f"unknown post_type {post_type!r}")
 
     async def _on_connect(self, frame: dict[str, Any], sink: EventSink) -> None:
-        self.self_id = _required_id(frame, "self_id")
+        self.self_id = required_id(frame, "self_id")
         name = ""
         try:
             info = await self.transport.call("get_login_info")
-            name = _str(info.get("nickname")) if isinstance(info, Mapping) else ""
+            name = text_field(info.get("nickname")) if isinstance(info, Mapping) else ""
         except AdapterError as e:
             logger.info("get_login_info unavailable: %s", e)
         await _emit(sink, Connected("qq", self.self_id, name))
@@ -318,14 +299,14 @@ class OneBotAdapter:
             logger.info("catch-up skipped: %s", e)
             return
         entries = groups if isinstance(groups, list) else []
-        group_ids = [id_string(e.get("group_id")) for e in entries if isinstance(e, Mapping)]
+        group_ids = [qq_number(e.get("group_id")) for e in entries if isinstance(e, Mapping)]
         answered = False
         for gid in filter(None, group_ids):
             # A group seen for the first time is watched from now: no replay of older chat.
             self.state.start_watching(gid, now)
             try:
                 data = await self.transport.call(
-                    "get_group_msg_history", {"group_id": _qq_int(gid), "count": self.history_count}
+                    "get_group_msg_history", {"group_id": qq_int(gid), "count": self.history_count}
                 )
             except AdapterError as e:
                 if not answered:
@@ -360,35 +341,37 @@ class OneBotAdapter:
                 await self._emit_group_message(msg, sink)
 
     async def _emit_group_message(self, msg: GroupMessage, sink: EventSink) -> None:
-        if self.state.is_seen(msg.group_id, msg.message_id):
+        received = datetime.now(UTC)
+        cleaned = clean_event(msg, received)
+        if cleaned is None or self.state.is_seen(cleaned.group_id, cleaned.message_id):
             return
-        self.state.mark(msg.group_id, msg.message_id, msg.at)
-        await _emit(sink, msg)
+        self.state.mark(cleaned.group_id, cleaned.message_id, cleaned.at, received)
+        await _emit(sink, cleaned, clean=False)
 
     def _group_message(self, frame: Mapping[str, Any]) -> GroupMessage:
-        gid = _required_id(frame, "group_id")
+        gid = required_id(frame, "group_id")
         sender = frame.get("sender")
         sender = sender if isinstance(sender, Mapping) else {}
-        uid = id_string(frame.get("user_id")) or id_string(sender.get("user_id"))
+        uid = qq_number(frame.get("user_id")) or qq_number(sender.get("user_id"))
         if uid is None:
             raise MalformedFrame("user_id missing or not a QQ number")
         try:
             body = parse_message(frame.get("message"), frame.get("raw_message"))
         except ValueError as e:
             raise MalformedFrame(str(e)) from None
-        group_name = _str(frame.get("group_name")) or self._group_names.get(gid)
+        group_name = text_field(frame.get("group_name")) or self._group_names.get(gid)
         return GroupMessage(
             platform="qq",
             group_id=gid,
-            message_id=_required_id(frame, "message_id"),
+            message_id=required_message_id(frame),
             sender_id=uid,
-            sender_name=_str(sender.get("card")) or _str(sender.get("nickname")) or uid,
-            at=_time(frame),
+            sender_name=text_field(sender.get("card")) or text_field(sender.get("nickname")) or uid,
+            at=frame_time(frame),
             text=body.text,
             msg_type=body.msg_type,
             mentions=body.mentions,
             mention_all=body.mention_all,
-            sender_role=_ROLES.get(_str(sender.get("role"))),
+            sender_role=_ROLES.get(text_field(sender.get("role"))),
             reply_to=body.reply_to,
             group_name=group_name or None,
         )
@@ -397,105 +380,61 @@ class OneBotAdapter:
         kind = frame.get("notice_type")
         if kind not in ("group_increase", "group_decrease"):
             return None
-        gid, uid = _required_id(frame, "group_id"), _required_id(frame, "user_id")
-        operator = id_string(frame.get("operator_id"))
-        operator = operator if operator not in (None, "0") else None
+        gid, uid = required_id(frame, "group_id"), required_id(frame, "user_id")
+        operator = qq_number(frame.get("operator_id"))  # 0 (no operator) is not a QQ number
         if kind == "group_increase":
             return MemberJoined(
-                "qq", gid, uid, await self._member_name(gid, uid), _time(frame), operator
+                "qq", gid, uid, await self._member_name(gid, uid), frame_time(frame), operator
             )
         sub_type = frame.get("sub_type")
         if sub_type == "kick_me":
             # The account itself was removed; report it as the bot leaving.
-            uid = _required_id(frame, "self_id")
-        return MemberLeft("qq", gid, uid, _time(frame), operator, sub_type in ("kick", "kick_me"))
+            uid = required_id(frame, "self_id")
+        return MemberLeft(
+            "qq", gid, uid, frame_time(frame), operator, sub_type in ("kick", "kick_me")
+        )
 
     async def _member_name(self, gid: str, uid: str) -> str:
         # Notices carry no name; ask once, and fall back to the QQ number.
         try:
             info = await self.transport.call(
-                "get_group_member_info", {"group_id": _qq_int(gid), "user_id": _qq_int(uid)}
+                "get_group_member_info", {"group_id": qq_int(gid), "user_id": qq_int(uid)}
             )
         except AdapterError as e:
             logger.info("name of new member %s unavailable: %s", uid, e)
             return uid
         if not isinstance(info, Mapping):
             return uid
-        return _str(info.get("card")) or _str(info.get("nickname")) or uid
+        return text_field(info.get("card")) or text_field(info.get("nickname")) or uid
 
     async def _invitation(self, frame: Mapping[str, Any]) -> GroupInvitation:
         flag = frame.get("flag")
         if not isinstance(flag, str) or not flag:
             raise MalformedFrame("group invitation without a flag")
-        gid = _required_id(frame, "group_id")
-        name = _str(frame.get("group_name"))
+        gid = required_id(frame, "group_id")
+        name = text_field(frame.get("group_name"))
         if not name:
             try:
-                info = await self.transport.call("get_group_info", {"group_id": _qq_int(gid)})
-                name = _str(info.get("group_name")) if isinstance(info, Mapping) else ""
+                info = await self.transport.call("get_group_info", {"group_id": qq_int(gid)})
+                name = text_field(info.get("group_name")) if isinstance(info, Mapping) else ""
             except AdapterError:
                 pass  # not a member yet; many implementations cannot tell
         return GroupInvitation(
-            "qq", flag, _required_id(frame, "user_id"), name or gid, _time(frame), gid
+            "qq", flag, required_id(frame, "user_id"), name or gid, frame_time(frame), gid
         )
 
 
-async def _emit(sink: EventSink, event: Event) -> None:
+async def _emit(sink: EventSink, event: Event, *, clean: bool = True) -> None:
+    cleaned = clean_event(event) if clean else event
+    if cleaned is None:
+        return
     try:
-        await sink(event)
+        await sink(cleaned)
     except Exception:
         # A failing consumer must not drop the connection or later events.
         logger.exception("event sink failed on %s", type(event).__name__)
 
 
-def _private_message(frame: Mapping[str, Any]) -> PrivateMessage:
-    sender = frame.get("sender")
-    sender = sender if isinstance(sender, Mapping) else {}
-    uid = _required_id(frame, "user_id")
-    try:
-        body = parse_message(frame.get("message"), frame.get("raw_message"))
-    except ValueError as e:
-        raise MalformedFrame(str(e)) from None
-    name = _str(sender.get("nickname")) or uid
-    return PrivateMessage(
-        "qq", _required_id(frame, "message_id"), uid, name, _time(frame), body.text
-    )
-
-
 def _group(gid: str, name: str, members: tuple[Member, ...]) -> GroupInfo:
     owner = next((m.user_id for m in members if m.role == "owner"), None)
-    return GroupInfo("qq", gid, name, owner, members)
-
-
-def _required_id(frame: Mapping[str, Any], key: str) -> str:
-    value = id_string(frame.get(key))
-    if value is None or value == "all":
-        raise MalformedFrame(f"{key} missing or not a number: {frame.get(key)!r:.40}")
-    return value
-
-
-def _time(frame: Mapping[str, Any]) -> datetime:
-    value = frame.get("time")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedFrame(f"time missing or not a number: {value!r:.40}")
-    # OneBot sends seconds; a few forks send milliseconds, which would land in year 50000+.
-    seconds = value / 1000 if value > 100_000_000_000 else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError) as e:
-        raise MalformedFrame(f"time out of range: {value!r}") from e
-
-
-def _str(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _qq_int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise AdapterError(f"not a QQ number: {value!r}") from None
-
-
-def _text(text: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "data": {"text": text}}]
+    return clean_group(GroupInfo("qq", gid, name, owner, members))

@@ -8,7 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.edge import LogThrottle
+
 logger = logging.getLogger(__name__)
+_throttle = LogThrottle(logger)
 
 # Visible stand-ins for non-text content, so stored text reads like the chat window.
 _PLACEHOLDERS = {
@@ -136,7 +139,9 @@ def parse_segments(segments: Sequence[object]) -> ParsedMessage:
     msg_type = "text"
     for seg in segments:
         if not isinstance(seg, Mapping) or not isinstance(seg.get("type"), str):
-            logger.warning("skipping a message segment that is not {type, data}: %.80r", seg)
+            _throttle.warning(
+                "bad-segment", "skipping a message segment that is not {type, data}: %.80r", seg
+            )
             continue
         kind: str = seg["type"]
         data = seg.get("data")
@@ -144,9 +149,11 @@ def parse_segments(segments: Sequence[object]) -> ParsedMessage:
         if kind == "text":
             text.append(str(data.get("text", "")))
         elif kind == "at":
-            qq = id_string(data.get("qq"))
+            qq = mention_target(data.get("qq"))
             if qq is None:
-                logger.warning("skipping an at segment without a usable qq: %.80r", seg)
+                _throttle.warning(
+                    "bad-at", "skipping an at segment whose qq is not a QQ number: %.80r", seg
+                )
             elif qq == "all":
                 mention_all = True
                 text.append("@全体成员")
@@ -156,7 +163,7 @@ def parse_segments(segments: Sequence[object]) -> ParsedMessage:
                 name = data.get("name")
                 text.append(f"@{name if isinstance(name, str) and name else qq}")
         elif kind == "reply":
-            reply_to = id_string(data.get("id"))
+            reply_to = message_id(data.get("id"))
         else:
             if msg_type == "text" and kind in _MEDIA_TYPES:
                 msg_type = _MEDIA_TYPES[kind]
@@ -164,21 +171,40 @@ def parse_segments(segments: Sequence[object]) -> ParsedMessage:
     return ParsedMessage("".join(text), tuple(mentions), mention_all, reply_to, msg_type)
 
 
-def id_string(value: object) -> str | None:
-    """A QQ number, message id or ``all`` as a string; None for anything else.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_INT64_MAX = 2**63 - 1
 
-    OneBot implementations send ids as numbers or strings; bools are rejected because
-    Python counts them as ints.
-    """
+
+def _integer(value: object) -> int | None:
+    # bool is an int in Python; "１２３".isdigit() is True: only ASCII digits count here.
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.lstrip("-").isdigit() or stripped == "all":
-            return stripped
-    return None
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    return number if -_INT64_MAX <= number <= _INT64_MAX else None
+
+
+def qq_number(value: object) -> str | None:
+    """A QQ account or group number (a positive 64-bit integer) as a string; None otherwise."""
+    number = _integer(value)
+    return str(number) if number is not None and number > 0 else None
+
+
+def message_id(value: object) -> str | None:
+    """A OneBot message id (a non-zero 64-bit integer; NapCat's may be negative); None otherwise."""
+    number = _integer(value)
+    return str(number) if number else None
+
+
+def mention_target(value: object) -> str | None:
+    """The ``qq`` of an at segment: a QQ number or ``all``; None otherwise."""
+    if isinstance(value, str) and value.strip() == "all":
+        return "all"
+    return qq_number(value)
 
 
 def _text_segment(text: str) -> dict[str, Any]:

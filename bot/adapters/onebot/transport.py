@@ -20,9 +20,15 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from bot.adapters.edge import LogThrottle
 from bot.events import AdapterError
 
 logger = logging.getLogger(__name__)
+_throttle = LogThrottle(logger)
+
+# OneBot frames nest a handful of levels (a forwarded message a few more); anything
+# deeper is hostile, and walking it later could exhaust the recursion limit.
+MAX_FRAME_DEPTH = 32
 
 ClientRole = Literal["Universal", "Event", "API"]
 _ROLES: dict[str, ClientRole] = {"universal": "Universal", "event": "Event", "api": "API"}
@@ -139,7 +145,10 @@ class OneBotTransport:
                     max_size=16 * 1024 * 1024,
                 )
             except OSError as e:
-                raise AdapterError(f"cannot listen on {self.host}:{self.port}: {e}") from e
+                raise AdapterError(
+                    f"无法在 {self.host}:{self.port} 上监听 OneBot 反向 WebSocket"
+                    f"（端口已被占用或无权使用）：{e.strerror or e}"
+                ) from e
             logger.info(
                 "OneBot reverse WebSocket listening on %s:%s%s",
                 self.host,
@@ -150,15 +159,20 @@ class OneBotTransport:
             self._forward_task = asyncio.create_task(self._forward_loop())
 
     async def stop(self) -> None:
-        """Close every connection and stop listening or reconnecting."""
+        """Close every connection and stop listening or reconnecting.
+
+        Connections are closed with the closing handshake, so frames the
+        implementation sent before it saw the close still land in ``inbound``.
+        """
         self._closing = True
+        self._api_ready.set()  # calls waiting for a connection give up now
+        for link in list(self._links):
+            await link.ws.close()
         if self._forward_task is not None:
             self._forward_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._forward_task
             self._forward_task = None
-        for link in list(self._links):
-            await link.ws.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -192,6 +206,8 @@ class OneBotTransport:
     async def _api_link(self, action: str, deadline: float) -> _Link:
         # Wait briefly for an API-capable link: split Event/API clients may open in any order.
         while True:
+            if self._closing:
+                raise AdapterError(f"{action}: the OneBot connection is shutting down")
             for link in reversed(self._links):
                 if link.role in ("Universal", "API"):
                     return link
@@ -262,7 +278,15 @@ class OneBotTransport:
         reason = "connection closed"
         try:
             async for raw in ws:
-                self._accept(link, raw)
+                try:
+                    self._accept(link, raw)
+                except Exception as e:
+                    # One frame, whatever it holds, never ends the connection.
+                    _throttle.error(
+                        f"frame-{type(e).__name__}",
+                        "ignoring a OneBot frame that could not be read: %s",
+                        type(e).__name__,
+                    )
         except ConnectionClosed as e:
             reason = f"connection lost ({e})"
         finally:
@@ -281,10 +305,24 @@ class OneBotTransport:
         try:
             frame = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            logger.warning("ignoring a OneBot frame that is not JSON: %.120r", raw)
+            _throttle.warning(
+                "not-json", "ignoring a OneBot frame that is not JSON: %.120r", raw[:120]
+            )
+            return
+        except RecursionError:
+            _throttle.warning(
+                "too-deep", "ignoring a OneBot frame nested too deeply to parse: %.60r", raw[:60]
+            )
             return
         if not isinstance(frame, dict):
-            logger.warning("ignoring a OneBot frame that is not an object: %.120r", frame)
+            _throttle.warning(
+                "not-object", "ignoring a OneBot frame that is not an object: %.120r", raw[:120]
+            )
+            return
+        if _too_deep(frame, MAX_FRAME_DEPTH):
+            _throttle.warning(
+                "too-deep", "ignoring a OneBot frame nested more than %d levels", MAX_FRAME_DEPTH
+            )
             return
         if (
             "post_type" not in frame
@@ -303,6 +341,23 @@ class OneBotTransport:
             logger.warning("ignoring an event frame on an API-only connection")
             return
         self.inbound.put_nowait(FrameReceived(frame))
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _bearer(headers: Headers) -> str | None:

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.edge import clean_event, clean_group
 from bot.adapters.wechat import compat
 from bot.adapters.wechat.payloads import (
     detect_mentions,
@@ -59,7 +60,9 @@ from bot.events import (
 log = logging.getLogger(__name__)
 
 _SEEN_IDS_KEPT = 10_000
-_DRAIN_TIMEOUT = 5.0
+# On close the worker finishes every queued event; it is given up on only when it
+# makes no progress for this long (the puppet service stopped answering).
+_DRAIN_STALL = 10.0
 
 
 class WeChatAdapter:
@@ -112,6 +115,11 @@ class WeChatAdapter:
     def self_id(self) -> str | None:
         """The bot's WeChat id once logged in."""
         return self._self_id
+
+    @property
+    def queued(self) -> int:
+        """Events received from the puppet service and not handled yet."""
+        return self._session.queue.qsize() if self._session is not None else 0
 
     # ---- lifecycle -------------------------------------------------------
 
@@ -179,7 +187,7 @@ class WeChatAdapter:
                 return "the puppet service closed the event stream"
             if isinstance(error, compat.GRPCError):
                 if error.status == compat.GrpcStatus.UNAUTHENTICATED:
-                    raise AdapterError("the WeChat puppet service rejected the token") from None
+                    raise AdapterError("微信 puppet 服务拒绝了令牌，请检查令牌设置") from None
                 return f"gRPC {error.status.name}: {error.message}"
             if not isinstance(
                 error, OSError | compat.StreamTerminatedError | compat.WechatyPuppetError
@@ -234,11 +242,7 @@ class WeChatAdapter:
 
     async def _close_session(self, session: Session, worker: asyncio.Task[None]) -> None:
         session.queue.put_nowait(None)
-        try:
-            await asyncio.wait_for(asyncio.shield(worker), _DRAIN_TIMEOUT)
-        except TimeoutError:
-            worker.cancel()
-            log.warning("dropped WeChat events still queued after %.0fs", _DRAIN_TIMEOUT)
+        await _finish(worker, session.queue)
         await session.close(self._probe_timeout, stop_service=self._stopping.is_set())
         if self._session is session:
             self._session = None
@@ -247,8 +251,11 @@ class WeChatAdapter:
 
     async def _emit(self, event: Event) -> None:
         assert self._sink is not None
+        cleaned = clean_event(event)
+        if cleaned is None:
+            return
         try:
-            await self._sink(event)
+            await self._sink(cleaned)
         except Exception:
             log.exception("event sink failed on %s", type(event).__name__)
 
@@ -384,7 +391,7 @@ class WeChatAdapter:
             Member(uid, name, "owner" if uid == owner else "member")
             for uid, name in zip(member_ids, names, strict=True)
         )
-        return GroupInfo("wechat", group_id, payload.topic, owner, members)
+        return clean_group(GroupInfo("wechat", group_id, payload.topic, owner, members))
 
     async def send_group_text(self, group_id: str, text: str) -> None:
         """Post ``text`` in a room."""
@@ -429,3 +436,20 @@ class WeChatAdapter:
             raise AdapterError(
                 f"accepting WeChat invitation {invitation_id} failed: {exc}"
             ) from exc
+
+
+async def _finish(worker: asyncio.Task[None], queue: asyncio.Queue[Any]) -> None:
+    """Let ``worker`` handle everything queued; cancel it only once it stops making progress."""
+    while True:
+        left = queue.qsize()
+        done, _ = await asyncio.wait({worker}, timeout=_DRAIN_STALL)
+        if done:
+            return
+        if queue.qsize() >= left:
+            worker.cancel()
+            log.warning(
+                "dropped %d WeChat events: the puppet service stopped answering for %.0fs",
+                queue.qsize(),
+                _DRAIN_STALL,
+            )
+            return
