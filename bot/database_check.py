@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.events import BotError
 from bot.spill import SpillFile
 from metrics.db import migrate, safe_url, sqlite_path
+from metrics.errors import DatabaseError
 from metrics.models import QuarantinedMessage
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -44,8 +45,8 @@ _SQLITE_REASONS = {
 }
 
 
-class DatabaseUnwritable(BotError):
-    """The database cannot be written, so the bot would record nothing."""
+class DatabaseUnwritable(BotError, DatabaseError):
+    """The database cannot be written, so the bot would record nothing (exit code 3)."""
 
 
 def spill_file(url: str) -> SpillFile:

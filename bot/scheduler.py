@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -71,6 +73,7 @@ class DigestScheduler:
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         self.on_delivered = on_delivered
         self._reported: set[tuple[str, str, str]] = set()
+        self._jobs: set[asyncio.Task[Any]] = set()
 
     async def run_once(self, fire_time: datetime | None = None) -> list[Delivery]:
         fire = fire_time or self.clock()
@@ -142,23 +145,26 @@ class DigestScheduler:
 
     async def start(self) -> None:
         self.scheduler.add_job(
-            self.run_once,
+            self._tracked,
             self.trigger,
+            args=[self.run_once],
             id="weekly-digest",
             coalesce=True,
             misfire_grace_time=6 * 3600,
             replace_existing=True,
         )
         self.scheduler.add_job(
-            self.purge,
+            self._tracked,
             CronTrigger(hour=3, minute=17, timezone=self.config.timezone),
+            args=[self.purge],
             id="retention",
             coalesce=True,
             replace_existing=True,
         )
         self.scheduler.add_job(
-            self.check_deliveries,
+            self._tracked,
             "interval",
+            args=[self.check_deliveries],
             seconds=CHECK_INTERVAL.total_seconds(),
             id="delivery-check",
             coalesce=True,
@@ -171,13 +177,35 @@ class DigestScheduler:
             # Down at the scheduled time, or just started after it: send what is
             # missing now. Already-sent digests are skipped by delivery.
             self.scheduler.add_job(
-                self.run_once,
-                args=[prev],
+                self._tracked,
+                args=[self.run_once, prev],
                 id="digest-catch-up",
                 next_run_time=datetime.now(prev.tzinfo),
             )
         self.scheduler.start()
 
-    def shutdown(self) -> None:
+    async def _tracked(self, job: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """Run one scheduled job so that ``stop`` can wait for it instead of killing it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._jobs.add(task)
+        try:
+            return await job(*args)
+        except asyncio.CancelledError:
+            # Only ``stop`` cancels jobs, after they overran its grace period; the job
+            # is retried by the next run (deliveries are claimed, purges idempotent).
+            log.info("scheduled job %s interrupted by shutdown", job.__name__)
+            return None
+        finally:
+            self._jobs.discard(task)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop scheduling; let running jobs finish for up to ``grace`` seconds, then cancel."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if not self._jobs:
+            return
+        _, late = await asyncio.wait(set(self._jobs), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

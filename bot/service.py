@@ -159,7 +159,7 @@ async def _serve(config: Config, engine: AsyncEngine) -> None:
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([runner, stopped], return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
-    scheduler.shutdown()
+    await scheduler.stop()
     await bot.stop()
     if runner.done():
         runner.result()  # PlatformsFailed: every platform failed as it started

@@ -253,7 +253,7 @@ async def test_digest_sent_once_per_unit_week_recipient_across_restarts(
             )
             await sched.start()
             await h.wait(lambda done=done: done, "catch-up delivery")  # type: ignore[misc]
-            sched.shutdown()
+            await sched.stop()
         digests = [s for s in h.puppet.sent if s.text.startswith("【减负周报】")]
         pictures = sorted((f.conversation_id, f.data[:8]) for f in h.puppet.sent_files)
         rows = await h.rows("SELECT unit, week, recipient_id, status FROM digests ORDER BY unit")

@@ -259,7 +259,7 @@ async def run_demo(*, seed: int, week: str | None, out: Path, echo: Echo, weeks:
         echo(f"全程用时 {time.monotonic() - started:.1f} 秒。")
     finally:
         if scheduler:
-            scheduler.shutdown()
+            await scheduler.stop()
         await bot.stop()
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
