@@ -61,6 +61,7 @@ _DURATION: Final = re.compile(
 # A duration after "on seeing a message" is a standing rule, not a deadline.
 _STANDING: Final = re.compile(r"(?:看到|收到|接到|每次|今后|以后|平时|随时)[^,;。!?]*$")
 _MINUTES_PER_UNIT: Final = {"分钟": 1, "小时": 60, "钟头": 60, "天": 1440, "日": 1440}
+_LONGEST_DURATION_MINUTES: Final = 366 * 1440
 _RECURRING: Final = re.compile(r"每(?:天|日|晚|早)")
 _POD_DEFAULT: Final[dict[str, time]] = {
     "上班": time(8, 30),
@@ -81,6 +82,9 @@ _AFTERNOON_PODS: Final = frozenset({"下午", "下班", "傍晚", "晚上", "夜
 _CLOSE: Final = time(17, 30)
 _CN_DIGITS: Final = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
                      "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN_NUMERAL: Final = re.compile(
+    r"(?P<tens>[一二两三四五六七八九])?十(?P<ones>[一二三四五六七八九])?|(?P<digit>[零〇一二两三四五六七八九])"
+)
 _WEEKDAYS: Final = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
                     "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}  # fmt: skip
 
@@ -94,14 +98,21 @@ class DeadlineMention:
     when: datetime
 
 
-def cn_int(token: str) -> int:
-    """Read an Arabic or Chinese numeral up to 99 (十二 -> 12, 二十 -> 20, 两 -> 2)."""
+def cn_int(token: str) -> int | None:
+    """Read an Arabic or Chinese numeral up to 99 (十二 -> 12, 二十 -> 20, 两 -> 2).
+
+    None for a run that is no single numeral, such as the approximate range 十一二 (11 or 12)
+    or 一一: such a time is vague, so it resolves to no deadline.
+    """
     if token.isdigit():
         return int(token)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return _CN_DIGITS[token]
+    match = _CN_NUMERAL.fullmatch(token)
+    if match is None:
+        return None
+    if match.group("digit"):
+        return _CN_DIGITS[match.group("digit")]
+    tens, ones = match.group("tens"), match.group("ones")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
 def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
@@ -120,12 +131,12 @@ def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
             continue
         if suffix is None and not _counts_without_suffix(text, match, special):
             if meeting_start is None and match.group("hour"):
-                meeting_start = resolve(match, ts, text)
+                meeting_start = _resolve_in_range(match, ts, text)
             continue
         stop = suffix.end() if suffix else end
         if _ARRIVAL.match(text, stop) or text[max(0, start - 2) : start] == "提前":
             continue
-        when = resolve(match, ts, text)
+        when = _resolve_in_range(match, ts, text)
         if when is not None:
             mentions.append(DeadlineMention(start, stop, when))
     if meeting_start is not None:
@@ -160,12 +171,27 @@ def _durations(text: str, ts: datetime) -> list[DeadlineMention]:
         if _STANDING.search(text[: match.start()]):
             continue
         raw = match.group("n")
-        amount = 0.5 if raw == "半" else float(cn_int(raw))
-        if match.group("half"):
-            amount += 0.5
+        count = 0.5 if raw == "半" else cn_int(raw)
+        if count is None:
+            continue
+        amount = count + (0.5 if match.group("half") else 0.0)
         minutes = amount * _MINUTES_PER_UNIT[match.group("unit")]
-        found.append(DeadlineMention(match.start(), match.end(), ts + timedelta(minutes=minutes)))
+        if minutes > _LONGEST_DURATION_MINUTES:
+            continue  # 100000小时内 is no deadline (and would overflow the calendar)
+        try:
+            when = ts + timedelta(minutes=minutes)
+        except OverflowError:
+            continue  # sent at the very end of the calendar
+        found.append(DeadlineMention(match.start(), match.end(), when))
     return found
+
+
+def _resolve_in_range(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
+    """resolve, or None when the day it names lies past the calendar's end (year 9999)."""
+    try:
+        return resolve(match, ts, text)
+    except (ValueError, OverflowError):
+        return None
 
 
 def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
@@ -185,11 +211,11 @@ def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
             clock = _CLOSE
         return datetime.combine(day, clock, tzinfo=ts.tzinfo)
     hour = cn_int(hour_token)
-    minute = 30 if match.group("half") else 0
+    minute: int | None = 30 if match.group("half") else 0
     minute_token = match.group("minute") or match.group("cminute")
     if minute_token:
         minute = cn_int(minute_token)
-    if hour > 24 or minute > 59:
+    if hour is None or minute is None or hour > 24 or minute > 59:
         return None
     explicit_day = day != today or _is_today_token(match)
     if (pod in _AFTERNOON_PODS and hour < 12) or (pod == "中午" and hour <= 2):
@@ -235,6 +261,8 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
     if match.group("month") or match.group("smonth"):
         month = cn_int(match.group("month") or match.group("smonth"))
         mday = cn_int(match.group("mday") or match.group("sday"))
+        if month is None or mday is None:
+            return None, None
         year = int(match.group("year")) if match.group("year") else today.year
         when = _safe_date(year, month, mday)
         if when is not None and when < today and not match.group("year"):
@@ -242,12 +270,14 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
         return when, None
     if match.group("endmonth") or match.group("endyear"):
         month = cn_int(match.group("endmonth")) if match.group("endmonth") else 12
-        if not 1 <= month <= 12:
+        if month is None or not 1 <= month <= 12:
             return None, None
         year = today.year + (1 if month < today.month else 0)
         return date(year, month, calendar.monthrange(year, month)[1]), None
     if match.group("bday"):
         mday = cn_int(match.group("bday"))
+        if mday is None:
+            return None, None
         when = _safe_date(today.year, today.month, mday)
         if when is None or when < today:
             year, month = (

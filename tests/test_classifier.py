@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -237,3 +237,48 @@ def test_holdout_corpus_floor() -> None:
     scores = score(examples, predict(examples))
     assert scores.macro_f1 >= 0.85
     assert scores.deadline_accuracy >= 0.85
+
+
+# Time expressions built from any run of numerals: the deadline parser must read or skip them.
+_NUMERAL_RUN = st.text(alphabet="零〇一二两三四五六七八九十0123456789", min_size=1, max_size=4)
+_TIME_UNIT = st.sampled_from(
+    ["点", "点前", "时", "日", "号前", "月", "月底", "分钟内", "小时内", "天内", "点半"]
+)
+_TIME_TEXT = st.lists(
+    st.one_of(
+        st.tuples(_NUMERAL_RUN, _TIME_UNIT).map("".join),
+        st.sampled_from(
+            ["今晚", "明天", "下周", "周", "星期", "下午", "截止", "请", "报送", "，", "前"]
+        ),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.one_of(st.text(), _TIME_TEXT),
+    ts=st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2090, 12, 31),
+        timezones=st.sampled_from([SENT.tzinfo, UTC]),
+    ),
+    mention_all=st.booleans(),
+)
+def test_classify_never_raises(text: str, ts: datetime, mention_all: bool) -> None:
+    """Any text at any aware moment gets a classification; no numeral or date can crash it."""
+    result = classify(text, ts, mention_all)
+    assert set(result.labels) <= set(LABELS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在回村部的路上，今晚估计要弄到十一二点",
+        "大概三四点能到，五六月份再说",
+        "二十一二号前后吧",
+    ],
+)
+def test_approximate_numerals_do_not_crash(text: str) -> None:
+    """A range written as two digits (十一二点, 三四点) is no deadline and no crash."""
+    assert "deadline" not in classify(text, SENT).labels
