@@ -1,7 +1,7 @@
 """Evaluate the demand classifier on labelled corpora: labels, demands, acks, links, speed.
 
-    .venv/bin/python bench/classifier_eval.py                 # every labelled dev set
-    .venv/bin/python bench/classifier_eval.py --corpus F.jsonl --no-misses
+.venv/bin/python bench/classifier_eval.py                 # every labelled dev set
+.venv/bin/python bench/classifier_eval.py --corpus F.jsonl --no-misses
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from bench.eval_scores import (  # noqa: E402
     load_corpus,
     score,
 )
-from metrics.classifier import Classification, classify  # noqa: E402
+from metrics.classifier import Classification, classify, classify_rules  # noqa: E402
+from metrics.classifier_model import LinearModel  # noqa: E402
 
 __all__ = ["Example", "Scores", "load_corpus", "main", "predict", "score"]
 
@@ -42,9 +43,16 @@ THROUGHPUT_ROUNDS = 5
 THROUGHPUT_REPEATS = 3
 
 
-def predict(examples: Sequence[Example]) -> list[Classification]:
-    """Classify every example."""
-    return [classify(ex.text, ex.ts, ex.mention_all) for ex in examples]
+def predict(
+    examples: Sequence[Example],
+    *,
+    rules_only: bool = False,
+    model: LinearModel | None = None,
+) -> list[Classification]:
+    """Classify every example (with the rules alone, or with given models, when asked)."""
+    if rules_only:
+        return [classify_rules(ex.text, ex.ts, ex.mention_all) for ex in examples]
+    return [classify(ex.text, ex.ts, ex.mention_all, model=model) for ex in examples]
 
 
 def throughput(examples: Sequence[Example]) -> list[float]:
@@ -81,7 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-misses", action="store_true", help="print aggregate figures only (for a holdout)"
     )
+    parser.add_argument(
+        "--rules-only", action="store_true", help="the rules without the learned model"
+    )
+    parser.add_argument(
+        "--loao",
+        action="store_true",
+        help="leave one author out: retrain on the other sets for each everyday set (needs"
+        " scikit-learn: uv sync --group train), and compare with the rules alone",
+    )
     args = parser.parse_args(argv)
+    if args.loao:
+        return leave_one_author_out()
     corpora: list[Path] = args.corpus or [p for p in LABELLED if p.is_file()]
     missing = [path for path in corpora if not path.is_file()]
     if missing:
@@ -95,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n" + "=" * 72 + "\n")
         examples = load_corpus(path)
         every.extend(examples)
-        summary.append((path.name, report(path, examples, misses=not args.no_misses)))
+        scores = report(path, examples, misses=not args.no_misses, rules_only=args.rules_only)
+        summary.append((path.name, scores))
     print("\n" + "=" * 72)
     print_summary(summary)
     speeds = throughput(every)
@@ -121,9 +141,32 @@ def print_summary(summary: Sequence[tuple[str, Scores]]) -> None:
         )
 
 
-def report(path: Path, examples: Sequence[Example], *, misses: bool = True) -> Scores:
+def leave_one_author_out() -> int:
+    """For each everyday set: the rules alone, and rules + a model trained without that set."""
+    from bench.train_classifier import train
+
+    everyday = [p for p in LABELLED if p.name.startswith("everyday-")]
+    sets = {p: load_corpus(p) for p in LABELLED if p.is_file()}
+    rules: list[tuple[str, Scores]] = []
+    combined: list[tuple[str, Scores]] = []
+    for held in everyday:
+        training = [ex for p, examples in sets.items() if p != held for ex in examples]
+        model = train(training)
+        test = sets[held]
+        rules.append((held.name, score(test, predict(test, rules_only=True))))
+        combined.append((held.name, score(test, predict(test, model=model))))
+    print("leave one author out: rules alone")
+    print_summary(rules)
+    print("\nleave one author out: rules + model trained on the other sets (dev sets included)")
+    print_summary(combined)
+    return 0
+
+
+def report(
+    path: Path, examples: Sequence[Example], *, misses: bool = True, rules_only: bool = False
+) -> Scores:
     """Print per-label scores, demand/ack/link P/R, deadline accuracy and the misses."""
-    predictions = predict(examples)
+    predictions = predict(examples, rules_only=rules_only)
     scores = score(examples, predictions)
     print(f"corpus: {path} ({len(examples)} messages)\n")
     print(f"{'label':<18}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
