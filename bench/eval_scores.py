@@ -9,7 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from metrics.acks import AckItem, link_acks
+from metrics.calendar import WorkingCalendar
 from metrics.classifier import LABELS, Classification
+from metrics.classifier_ack import is_chain_list
+from metrics.classifier_text import normalise
+from metrics.working_time import working_time
 
 DEADLINE_DEFINITION = (
     "deadline accuracy = exact matches of the resolved deadline (null == null counts as a match)"
@@ -168,7 +172,11 @@ def true_links(examples: Sequence[Example]) -> set[tuple[str, str]]:
 def link_score(
     examples: Sequence[Example], classes: Sequence[tuple[bool, bool, Classification]]
 ) -> PR:
-    """Links metrics.acks.link_acks makes from the given classes, against `answers`."""
+    """Links metrics.acks.link_acks makes from the given classes, against `answers`.
+
+    Time is working time under the default schedule, as the digest measures it; a 接龙
+    list is marked as joining a roll call, as the recorder marks it.
+    """
     key_of = {ex.id: n for n, ex in enumerate(examples)}
     items = [
         AckItem(
@@ -181,9 +189,11 @@ def link_score(
             is_roll_call="roll_call" in c.labels,
             mention_all=ex.mention_all,
             mentions=frozenset(ex.mentions),
+            joins_roll_call=is_ack and is_chain_list(normalise(ex.text)),
         )
         for n, (ex, (is_demand, is_ack, c)) in enumerate(zip(examples, classes, strict=True))
     ]
-    made = {(examples[a].id, examples[d].id) for a, d in link_acks(items).items()}
+    clock = working_time(WorkingCalendar())
+    made = {(examples[a].id, examples[d].id) for a, d in link_acks(items, elapsed=clock).items()}
     wanted = {pair for pair in true_links(examples) if pair[1] in key_of}
     return PR(tp=len(made & wanted), fp=len(made - wanted), fn=len(wanted - made))

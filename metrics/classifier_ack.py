@@ -89,6 +89,11 @@ def is_ack_reply(text: str) -> bool:
     return len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS) and not notice
 
 
+def is_chain_list(text: str) -> bool:
+    """Whether normalised ``text`` is a 接龙 list with lines added (a member joining it)."""
+    return _is_roll_call_list(text)
+
+
 def _is_roll_call_list(text: str) -> bool:
     """A 接龙 post whose body is a numbered list is a member adding their line."""
     first_line = text.strip().split("\n", 1)[0]
