@@ -178,9 +178,9 @@ def _target(
             return None
         return quoted
     if ack.joins_roll_call:
-        for demand in group.open:  # oldest first: the roll call that started the chain
-            if demand.is_roll_call and demand.sender_key != ack.sender_key:
-                return demand
+        for roll_call in group.open:  # oldest first: the roll call that started the chain
+            if roll_call.is_roll_call and roll_call.sender_key != ack.sender_key:
+                return roll_call
     demand = _choose(ack, group)
     if demand is None or _answers_something_newer(ack, demand, group):
         return None
