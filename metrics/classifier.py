@@ -249,7 +249,11 @@ def _labels(
         labels.add("material_request")
     if "meeting" not in labels and _is_meeting(body, hits, scope):
         labels.add("meeting")
-    live = [m for m in mentions if not scope.is_negated(m.start) and not scope.is_question(m.start)]
+    live = [
+        m
+        for m in mentions
+        if not scope.is_negated(m.start) and not scope.is_clause_question(m.start)
+    ]
     forced = min((m.when for m in live), default=None)
     demanded = labels - _INFORMING_LABELS or has_directive
     if not demanded:
@@ -333,6 +337,19 @@ class _Scope:
         sentence = self.body[start:end]
         return self.body[end : end + 1] == "?" or "请问" in sentence or sentence.endswith("吗")
 
+    def is_clause_question(self, pos: int) -> bool:
+        """The clause at ``pos`` asks (周五前报吗？), or its sentence opens with 请问.
+
+        A deadline stated in a sentence that only ends in a question (今天截止，还有没有？)
+        still stands.
+        """
+        start, end = self.clause_of(pos)
+        clause = self.body[start:end]
+        if self.body[end : end + 1] == "?" or clause.endswith("吗"):
+            return True
+        s_start, s_end = self.sentence_of(pos)
+        return "请问" in self.body[s_start:s_end]
+
     def is_directive(self, pos: int) -> bool:
         """The sentence at ``pos`` addresses members (请, a deadline, a live strong trigger)."""
         span = self.sentence_of(pos)
@@ -369,7 +386,7 @@ class _Scope:
 
     def is_live(self, hit: _Hit) -> bool:
         """Not cancelled, not asked about, not a modifier (报送的台账), not a report of the past."""
-        if self.is_negated(hit.start) or self.is_question(hit.start):
+        if self.is_negated(hit.start) or self.is_clause_question(hit.start):
             return False
         if hit.label == "urgent":
             return True
@@ -436,7 +453,7 @@ def _structural_labels(body: str, scope: _Scope) -> set[str]:
     labels: set[str] = set()
     for match in _CHASE.finditer(body):
         pos = match.start()
-        if not scope.is_negated(pos) and not scope.is_question(pos):
+        if not scope.is_negated(pos) and not scope.is_clause_question(pos):
             # 照片还有3个村没发 chases proof, not material
             labels.add(_label_of(_Hit(pos, match.end(), "", "material_dest", ""), body, scope))
     report_matches = _REPORT_ON.finditer(body) if "情况" in body or "结果" in body else ()

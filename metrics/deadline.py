@@ -33,7 +33,8 @@ _POD: Final = (
 )
 _CLOCK: Final = (
     r"(?P<hour>\d{1,2}|[零一二两三四五六七八九十]{1,3})"
-    r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"
+    r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}(?!楼|层|号|栋|个|人|户|家)"
+    r"|[零一二三四五]?十[一二三四五六七八九]?|[零一二三四五六七八九]{1,2}(?=分))分?)?"
     r"|:(?P<cminute>\d{2}))"
 )
 # The lookahead lets the scan skip, cheaply, positions where no time expression can start.
@@ -41,19 +42,33 @@ _EXPR: Final = re.compile(
     r"(?=[\d今明后当本这下周星礼上中午晚傍夜凌早月年节会零〇一二两三四五六七八九十])"
     r"(?:" + _DAY + r")?(?:\([^)]{0,12}\))?(?:" + _POD + r")?(?:" + _CLOCK + r")?"
 )
-_SUFFIX: Final = re.compile(r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内)")
+_SUFFIX: Final = re.compile(
+    r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内|(?:就)?是?最后一天)"
+)
 _CUTOFF_PREFIX: Final = re.compile(
     r"(?:截至|截止(?:时间|日期)?(?:为|是|:|到|至)?|最迟|最晚|不晚于|不迟于)\s*(?:于|在)?\s*$"
 )
 _YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
 _IMPERATIVE_AFTER_DAY: Final = re.compile(
     r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来"
+    r"|补报|补交|补上|补齐|(?:带|拿|送)过来|(?:发|交|报)(?:镇里|县里|区里|局里|上去)"
+    r"|(?:交|报)(?=\s|[,;。!]|$)"
     # a verb of handing over with where it goes (今天务必发过来, 明天上午发党建办), not 明天发工资
     r"|(?:发|交|报|上传)(?:一下|过来|上来|给|到|至|我|群|[\u4e00-\u9fff]{0,6}?"
     r"(?:办|站|局|所|中心|科|部|室|组|邮箱))|填写)"
 )
 # Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
-_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座)")
+_ARRIVAL: Final = re.compile(
+    r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座|到场"
+    r"|到(?:达)?[\u4e00-\u9fff]{1,8}?(?:广场|门口|会场|现场|会议室|大厅|村部|楼下))"
+)
+# 5点要汇总, 12点要用: the time the material is needed by.
+_NEEDED_BY: Final = re.compile(r"\s*(?:就)?要(?:汇总|报|交|用|上报|统计)")
+# 活动结束当天 is a day relative to an event, not to the message.
+_EVENT_DAY: Final = re.compile(r"(?:结束|完|后|那)$")
+# 今天节后第一天上班 names today, it sets no deadline.
+_NAMES_TODAY: Final = re.compile(r"(?:今天|今日|是|为)$")
+_SENTENCE_END: Final = re.compile(r"[。!?;\n]")
 _DURATION: Final = re.compile(
     r"(?P<n>\d+|[一二两三四五六七八九十]{1,3}|半)\s*(?P<half>个半)?个?\s*"
     r"(?P<unit>分钟|小时|钟头|天|日)\s*(?:内|以内|之内)"
@@ -118,12 +133,20 @@ def cn_int(token: str) -> int | None:
 def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
     """Return every deadline expression in normalised, quote-free ``text``, resolved against ts."""
     mentions = [*_durations(text, ts)]
+    day_only: list[DeadlineMention] = []  # 今天 + a verb, no time of day: 17:30 by convention
     meeting_start: datetime | None = None
     pending_meeting: list[tuple[int, int]] = []
+    # A bare clock (10点前) takes the day named earlier in its sentence (明天…10点前发).
+    day_hint: date | None = None
+    hint_end = 0
     for match in _EXPR.finditer(text):
         if match.end() == match.start() or not _has_time(match):
             continue
         start, end = match.span()
+        if day_hint is not None and _SENTENCE_END.search(text, hint_end, start):
+            day_hint = None
+        if _names_day(match):
+            day_hint, hint_end = _resolve_day(match, ts.date())[0], end
         suffix = _SUFFIX.match(text, end)
         special = match.group("special")
         if special == "会前":
@@ -131,17 +154,28 @@ def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
             continue
         if suffix is None and not _counts_without_suffix(text, match, special):
             if meeting_start is None and match.group("hour"):
-                meeting_start = _resolve_in_range(match, ts, text)
+                meeting_start = _resolve_in_range(match, ts, text, day_hint)
             continue
         stop = suffix.end() if suffix else end
         if _ARRIVAL.match(text, stop) or text[max(0, start - 2) : start] == "提前":
             continue
-        when = _resolve_in_range(match, ts, text)
+        if match.group("rel") == "当天" and _EVENT_DAY.search(text, max(0, start - 2), start):
+            continue
+        when = _resolve_in_range(match, ts, text, day_hint)
         if when is not None:
-            mentions.append(DeadlineMention(start, stop, when))
+            mention = DeadlineMention(start, stop, when)
+            plain_day = not (match.group("hour") or match.group("pod") or special or suffix)
+            (day_only if plain_day else mentions).append(mention)
+    # 今天把表统计一下，今晚8点前发我: the day's clock time is the deadline, not the 17:30 default.
+    timed_days = {m.when.date() for m in mentions}
+    mentions.extend(m for m in day_only if m.when.date() not in timed_days)
     if meeting_start is not None:
         mentions.extend(DeadlineMention(s, e, meeting_start) for s, e in pending_meeting)
     return mentions
+
+
+def _names_day(match: re.Match[str]) -> bool:
+    return any(match.group(g) for g in ("month", "smonth", "bday", "rel", "wday"))
 
 
 def _has_time(match: re.Match[str]) -> bool:
@@ -152,14 +186,22 @@ def _has_time(match: re.Match[str]) -> bool:
 
 def _counts_without_suffix(text: str, match: re.Match[str], special: str | None) -> bool:
     if special is not None:
-        return True
+        # 今天节后第一天上班 names today; 节后第一个工作日报送 sets a deadline
+        named = special.startswith(("节后", "节前")) and _NAMES_TODAY.search(
+            text, max(0, match.start() - 2), match.start()
+        )
+        return not named
     before = text[max(0, match.start() - 8) : match.start()]
     if _CUTOFF_PREFIX.search(before):
         return True
     if before.endswith("于") and _YU_VERB.match(text, match.end()):
         return True
-    # 今天/明天上午/下周一上午 + an imperative; 每周一上午报 is a fixed routine, not a deadline
-    bare_day = (match.group("rel") or match.group("wday")) and not match.group("hour")
+    if match.group("hour") and _NEEDED_BY.match(text, match.end()):
+        return True
+    # 今天/明天上午/下周一上午/上午 + an imperative; 每周一上午报 is a routine, not a deadline
+    bare_day = (match.group("rel") or match.group("wday") or match.group("pod")) and not (
+        match.group("hour")
+    )
     if bare_day and text[max(0, match.start() - 1) : match.start()] == "每":
         return False
     return bool(bare_day and _IMPERATIVE_AFTER_DAY.match(text, match.end()))
@@ -186,18 +228,28 @@ def _durations(text: str, ts: datetime) -> list[DeadlineMention]:
     return found
 
 
-def _resolve_in_range(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
+def _resolve_in_range(
+    match: re.Match[str], ts: datetime, text: str, day_hint: date | None = None
+) -> datetime | None:
     """resolve, or None when the day it names lies past the calendar's end (year 9999)."""
     try:
-        return resolve(match, ts, text)
+        return resolve(match, ts, text, day_hint)
     except (ValueError, OverflowError):
         return None
 
 
-def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
-    """Turn one expression match into an aware datetime in ts's zone, or None if impossible."""
+def resolve(
+    match: re.Match[str], ts: datetime, text: str, day_hint: date | None = None
+) -> datetime | None:
+    """Turn one expression match into an aware datetime in ts's zone, or None if impossible.
+
+    ``day_hint`` is the day an expression naming no day of its own falls on (the day named
+    earlier in its sentence); without one it is the day of ``ts``.
+    """
     today = ts.date()
     day, implied_pod = _resolve_day(match, today)
+    if day_hint is not None and not _names_day(match) and not match.group("special"):
+        day = day_hint
     if day is None:
         return None
     pod = match.group("pod2") or match.group("pod") or implied_pod
