@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from metrics.classifier import (
     classify_rules,
     mentions_everyone,
 )
+from metrics.classifier_model import LinearModel, load_model
 from metrics.errors import MetricsError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -330,3 +333,56 @@ def test_classify_never_raises(text: str, ts: datetime, mention_all: bool) -> No
 def test_approximate_numerals_do_not_crash(text: str) -> None:
     """A range written as two digits (十一二点, 三四点) is no deadline and no crash."""
     assert "deadline" not in classify(text, SENT).labels
+
+
+def _tiny_model() -> LinearModel:
+    """Three decisions and one label over a handful of features, written by hand."""
+    outputs = ("decision:none", "decision:demand", "decision:ack", "label:roll_call")
+    table = {
+        "请": (0.0, 4.0, 0.0, 0.0),
+        "收": (0.0, 0.0, 4.0, 0.0),
+        "cue:hit:strong:roll_call": (0.0, 1.0, 0.0, 2.0),
+    }
+    return LinearModel(outputs, (0.5, 0.0, 0.0, -1.0), table)
+
+
+def test_linear_model_scores_by_hand() -> None:
+    """The decision is the class with the largest score; a label passes on a positive margin."""
+    model = _tiny_model()
+    assert "none" == model.decide({"好", "的"}, set())
+    assert "demand" == model.decide({"请"}, set())
+    assert "ack" == model.decide({"收"}, set())
+    # the n-grams are scaled to unit length: 4 / sqrt(4) = 2 still beats the 0.5 bias
+    assert "demand" == model.decide({"请", "a", "b", "c"}, set())
+    assert {"roll_call"} == model.labels({"请"}, {"cue:hit:strong:roll_call"})
+    # no margin is positive: the best label is still given to a demand
+    assert {"roll_call"} == model.labels({"请"}, set())
+
+
+def test_model_weights_round_trip_and_bad_files(tmp_path: Path) -> None:
+    """Weights read back into the same model; a malformed or missing file is a clear error."""
+    model = _tiny_model()
+    path = tmp_path / "w.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump({"outputs": model.outputs, "bias": model.bias, "table": model.table}, fh)
+    assert model == load_model(path)
+    with gzip.open(tmp_path / "bad.json.gz", "wt", encoding="utf-8") as fh:
+        json.dump({"outputs": ["decision:none"], "bias": [0.0, 1.0], "table": {}}, fh)
+    with pytest.raises(MetricsError, match="do not agree"):
+        load_model(tmp_path / "bad.json.gz")
+    with pytest.raises(MetricsError, match="cannot read"):
+        load_model(tmp_path / "missing.json.gz")
+
+
+@pytest.mark.parametrize("author", ["a", "c", "d", "e"])
+def test_everyday_set_floor(author: str) -> None:
+    """On each everyday set (in the model's training data) demand and ack P/R stay >= 0.9."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from bench.classifier_eval import load_corpus, predict, score
+    finally:
+        sys.path.remove(str(REPO))
+    examples = load_corpus(REPO / "tests" / "data" / f"everyday-{author}.jsonl")
+    scores = score(examples, predict(examples))
+    assert min(scores.demand.precision, scores.demand.recall) >= 0.9
+    assert min(scores.ack.precision, scores.ack.recall) >= 0.88
