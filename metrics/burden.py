@@ -9,10 +9,18 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Boolean, Connection, Integer, String, bindparam, text
 
-from metrics.acks import DEFAULT_WINDOW, AckItem, ack_delays, latency_stats, link_acks
-from metrics.calendar import week_bounds
+from metrics.acks import (
+    DEFAULT_WINDOW,
+    AckItem,
+    ack_delays,
+    latency_stats,
+    link_acks,
+    wall_clock,
+)
+from metrics.calendar import WorkingCalendar, week_bounds
 from metrics.models import UTCDateTime
 from metrics.queries import scope_sql
+from metrics.working_time import working_time
 
 __all__ = [
     "ANONYMOUS",
@@ -88,6 +96,7 @@ def ack_load(
     lookback: timedelta = DEFAULT_LOOKBACK,
     window: timedelta = DEFAULT_WINDOW,
     person_id: int | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[AckLoad]:
     """Acks per person who sent any in ``week`` (of ``unit``), most acks first.
 
@@ -97,7 +106,8 @@ def ack_load(
     ``window`` old (24 h, metrics.acks.DEFAULT_WINDOW). Senders are keyed by person, so a
     person's WeChat and QQ accounts are one replier; opted-out senders are stored
     without identity and are left out (each anonymous message gets its own key, so
-    it is never taken for someone's own demand).
+    it is never taken for someone's own demand). With a ``calendar`` the window is
+    working time under it (metrics.working_time); a roll call counts once per person.
     """
     start, end = week_bounds(week, tz)
     params = {"since": start - lookback, "end": end, "roll_call": "%roll_call%"}
@@ -136,7 +146,8 @@ def ack_load(
         )
         for r in rows
     ]
-    links = link_acks(items, window)
+    clock = working_time(calendar) if calendar is not None else wall_clock
+    links = link_acks(items, window, elapsed=clock)
     delays = ack_delays(items, links)
     by_key = {item.key: item for item in items}
     per_person: dict[int, list[tuple[AckItem, bool]]] = defaultdict(list)
@@ -159,7 +170,8 @@ def ack_load(
                 unit=p.unit,
                 department=p.department,
                 acks=len(acks),
-                roll_calls=sum(1 for k in linked if by_key[links[k]].is_roll_call),
+                # once per roll call, however often the person posted the list
+                roll_calls=len({links[k] for k in linked if by_key[links[k]].is_roll_call}),
                 acks_off_hours=sum(1 for _, off in acks if off),
                 linked=len(linked),
                 median_seconds=stats[0] if stats else None,

@@ -35,6 +35,26 @@ _UNIT_LINE_MAX: Final = 40
 _UNIT_SIGNED: Final = re.compile(
     r"^[^\s]{1,10}\s+[\u4e00-\u9fff]{1,8}(?:村|社区|网格|小组)[\u4e00-\u9fff]{0,4}$"
 )
+
+
+def _symbol_class() -> re.Pattern[str]:
+    """Emoji, modifiers, joiners and combining marks (categories So Sk Cf Mn Me) as one class.
+
+    Built once from the code points where they occur (the BMP and the emoji planes), so that
+    stripping them is one regex pass instead of a category lookup per character.
+    """
+    ranges: list[tuple[int, int]] = []
+    for cp in (*range(0x10000), *range(0x1F000, 0x1FB00), *range(0xE0000, 0xE0080)):
+        if unicodedata.category(chr(cp)) in {"So", "Sk", "Cf", "Mn", "Me"}:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    parts = (re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+    return re.compile("[" + "".join(parts) + "]+")
+
+
+_SYMBOLS: Final = _symbol_class()
 _TOKENS_LONGEST_FIRST: Final = tuple(sorted(ACK_TOKENS, key=len, reverse=True))
 _TAIL_TOKENS: Final = (
     "收到", "已阅", "明白", "好的", "知悉", "收悉", "已报", "已完成", "已到位", "已发", "已上传",
@@ -48,13 +68,11 @@ def is_ack_reply(text: str) -> bool:
         return True
     stickers = _STICKER.findall(text)
     core = _MENTION.sub("", _STICKER.sub("", _QUOTE_REPLY.sub("", text)))
-    emoji = {ch for ch in core if unicodedata.category(ch) == "So"}
-    core = "".join(
-        ch for ch in core if unicodedata.category(ch) not in {"So", "Sk", "Cf", "Mn", "Me"}
-    )
-    core = core.strip(_EDGE_PUNCT)
-    if not core:
-        return bool(emoji & ACK_EMOJI) or any(s in ACK_STICKERS for s in stickers)
+    stripped = _SYMBOLS.sub("", core).strip(_EDGE_PUNCT)
+    if not stripped:
+        emoji = set(core) & ACK_EMOJI
+        return bool(emoji) or any(s in ACK_STICKERS for s in stickers)
+    core = stripped
     if _NEW_DEMAND.search(core):
         return False
     if _ZERO_REPORT.match(core):
@@ -69,6 +87,11 @@ def is_ack_reply(text: str) -> bool:
     if _starts_with_ack(core):
         return True
     return len(core) <= _SHORT_TAIL and core.endswith(_TAIL_TOKENS) and not notice
+
+
+def is_chain_list(text: str) -> bool:
+    """Whether normalised ``text`` is a 接龙 list with lines added (a member joining it)."""
+    return _is_roll_call_list(text)
 
 
 def _is_roll_call_list(text: str) -> bool:

@@ -40,7 +40,7 @@ CLAUSE_SPLIT: Final = re.compile(r"[。!?;\n…,]+|(?<!\d):|:(?!\d)")
 def normalise(text: str) -> str:
     """Return NFKC, simplified, lower-cased text (full-width digits and punctuation turn ASCII)."""
     folded = unicodedata.normalize("NFKC", text)
-    if any(ch in _TRADITIONAL for ch in folded):
+    if not _TRADITIONAL.isdisjoint(folded):
         folded = _T2S.convert(folded)
     return folded.lower()
 

@@ -33,7 +33,8 @@ _POD: Final = (
 )
 _CLOCK: Final = (
     r"(?P<hour>\d{1,2}|[零一二两三四五六七八九十]{1,3})"
-    r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"
+    r"(?:(?P<sep>[点时])(?:(?P<half>半)|(?P<minute>\d{1,2}(?!楼|层|号|栋|个|人|户|家)"
+    r"|[零一二三四五]?十[一二三四五六七八九]?|[零一二三四五六七八九]{1,2}(?=分))分?)?"
     r"|:(?P<cminute>\d{2}))"
 )
 # The lookahead lets the scan skip, cheaply, positions where no time expression can start.
@@ -41,19 +42,33 @@ _EXPR: Final = re.compile(
     r"(?=[\d今明后当本这下周星礼上中午晚傍夜凌早月年节会零〇一二两三四五六七八九十])"
     r"(?:" + _DAY + r")?(?:\([^)]{0,12}\))?(?:" + _POD + r")?(?:" + _CLOCK + r")?"
 )
-_SUFFIX: Final = re.compile(r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内)")
+_SUFFIX: Final = re.compile(
+    r"\s*(?:\([^)]{0,12}\))?\s*(?:前|之前|以前|为止|截止|内|以内|之内|(?:就)?是?最后一天)"
+)
 _CUTOFF_PREFIX: Final = re.compile(
     r"(?:截至|截止(?:时间|日期)?(?:为|是|:|到|至)?|最迟|最晚|不晚于|不迟于)\s*(?:于|在)?\s*$"
 )
 _YU_VERB: Final = re.compile(r"\s*(?:报送|提交|上报|填报|报|交|完成|发)")
 _IMPERATIVE_AFTER_DAY: Final = re.compile(
     r"(?:各[^\s,。]{0,4}?)?(?:务必|必须|请|要|一定)?(?:把|将|完成|报送|提交|上报|填报|报上来"
+    r"|补报|补交|补上|补齐|(?:带|拿|送)过来|(?:发|交|报)(?:镇里|县里|区里|局里|上去)"
+    r"|(?:交|报)(?=\s|[,;。!]|$)"
     # a verb of handing over with where it goes (今天务必发过来, 明天上午发党建办), not 明天发工资
     r"|(?:发|交|报|上传)(?:一下|过来|上来|给|到|至|我|群|[\u4e00-\u9fff]{0,6}?"
     r"(?:办|站|局|所|中心|科|部|室|组|邮箱))|填写)"
 )
 # Arrival for an event: the time is its start, not a deadline (8:30前报到, 提前10分钟入会).
-_ARRIVAL: Final = re.compile(r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座)")
+_ARRIVAL: Final = re.compile(
+    r"[^,;。!?]{0,14}?(?:报到|集合|入会|入场|进场|到达会场|就座|到场"
+    r"|到(?:达)?[\u4e00-\u9fff]{1,8}?(?:广场|门口|会场|现场|会议室|大厅|村部|楼下))"
+)
+# 5点要汇总, 12点要用: the time the material is needed by.
+_NEEDED_BY: Final = re.compile(r"\s*(?:就)?要(?:汇总|报|交|用|上报|统计)")
+# 活动结束当天 is a day relative to an event, not to the message.
+_EVENT_DAY: Final = re.compile(r"(?:结束|完|后|那)$")
+# 今天节后第一天上班 names today, it sets no deadline.
+_NAMES_TODAY: Final = re.compile(r"(?:今天|今日|是|为)$")
+_SENTENCE_END: Final = re.compile(r"[。!?;\n]")
 _DURATION: Final = re.compile(
     r"(?P<n>\d+|[一二两三四五六七八九十]{1,3}|半)\s*(?P<half>个半)?个?\s*"
     r"(?P<unit>分钟|小时|钟头|天|日)\s*(?:内|以内|之内)"
@@ -61,6 +76,7 @@ _DURATION: Final = re.compile(
 # A duration after "on seeing a message" is a standing rule, not a deadline.
 _STANDING: Final = re.compile(r"(?:看到|收到|接到|每次|今后|以后|平时|随时)[^,;。!?]*$")
 _MINUTES_PER_UNIT: Final = {"分钟": 1, "小时": 60, "钟头": 60, "天": 1440, "日": 1440}
+_LONGEST_DURATION_MINUTES: Final = 366 * 1440
 _RECURRING: Final = re.compile(r"每(?:天|日|晚|早)")
 _POD_DEFAULT: Final[dict[str, time]] = {
     "上班": time(8, 30),
@@ -81,6 +97,9 @@ _AFTERNOON_PODS: Final = frozenset({"下午", "下班", "傍晚", "晚上", "夜
 _CLOSE: Final = time(17, 30)
 _CN_DIGITS: Final = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
                      "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN_NUMERAL: Final = re.compile(
+    r"(?P<tens>[一二两三四五六七八九])?十(?P<ones>[一二三四五六七八九])?|(?P<digit>[零〇一二两三四五六七八九])"
+)
 _WEEKDAYS: Final = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
                     "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}  # fmt: skip
 
@@ -94,25 +113,40 @@ class DeadlineMention:
     when: datetime
 
 
-def cn_int(token: str) -> int:
-    """Read an Arabic or Chinese numeral up to 99 (十二 -> 12, 二十 -> 20, 两 -> 2)."""
+def cn_int(token: str) -> int | None:
+    """Read an Arabic or Chinese numeral up to 99 (十二 -> 12, 二十 -> 20, 两 -> 2).
+
+    None for a run that is no single numeral, such as the approximate range 十一二 (11 or 12)
+    or 一一: such a time is vague, so it resolves to no deadline.
+    """
     if token.isdigit():
         return int(token)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return _CN_DIGITS[token]
+    match = _CN_NUMERAL.fullmatch(token)
+    if match is None:
+        return None
+    if match.group("digit"):
+        return _CN_DIGITS[match.group("digit")]
+    tens, ones = match.group("tens"), match.group("ones")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
 def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
     """Return every deadline expression in normalised, quote-free ``text``, resolved against ts."""
     mentions = [*_durations(text, ts)]
+    day_only: list[DeadlineMention] = []  # 今天 + a verb, no time of day: 17:30 by convention
     meeting_start: datetime | None = None
     pending_meeting: list[tuple[int, int]] = []
+    # A bare clock (10点前) takes the day named earlier in its sentence (明天…10点前发).
+    day_hint: date | None = None
+    hint_end = 0
     for match in _EXPR.finditer(text):
         if match.end() == match.start() or not _has_time(match):
             continue
         start, end = match.span()
+        if day_hint is not None and _SENTENCE_END.search(text, hint_end, start):
+            day_hint = None
+        if _names_day(match):
+            day_hint, hint_end = _resolve_day(match, ts.date())[0], end
         suffix = _SUFFIX.match(text, end)
         special = match.group("special")
         if special == "会前":
@@ -120,17 +154,28 @@ def find_deadlines(text: str, ts: datetime) -> list[DeadlineMention]:
             continue
         if suffix is None and not _counts_without_suffix(text, match, special):
             if meeting_start is None and match.group("hour"):
-                meeting_start = resolve(match, ts, text)
+                meeting_start = _resolve_in_range(match, ts, text, day_hint)
             continue
         stop = suffix.end() if suffix else end
         if _ARRIVAL.match(text, stop) or text[max(0, start - 2) : start] == "提前":
             continue
-        when = resolve(match, ts, text)
+        if match.group("rel") == "当天" and _EVENT_DAY.search(text, max(0, start - 2), start):
+            continue
+        when = _resolve_in_range(match, ts, text, day_hint)
         if when is not None:
-            mentions.append(DeadlineMention(start, stop, when))
+            mention = DeadlineMention(start, stop, when)
+            plain_day = not (match.group("hour") or match.group("pod") or special or suffix)
+            (day_only if plain_day else mentions).append(mention)
+    # 今天把表统计一下，今晚8点前发我: the day's clock time is the deadline, not the 17:30 default.
+    timed_days = {m.when.date() for m in mentions}
+    mentions.extend(m for m in day_only if m.when.date() not in timed_days)
     if meeting_start is not None:
         mentions.extend(DeadlineMention(s, e, meeting_start) for s, e in pending_meeting)
     return mentions
+
+
+def _names_day(match: re.Match[str]) -> bool:
+    return any(match.group(g) for g in ("month", "smonth", "bday", "rel", "wday"))
 
 
 def _has_time(match: re.Match[str]) -> bool:
@@ -141,14 +186,22 @@ def _has_time(match: re.Match[str]) -> bool:
 
 def _counts_without_suffix(text: str, match: re.Match[str], special: str | None) -> bool:
     if special is not None:
-        return True
+        # 今天节后第一天上班 names today; 节后第一个工作日报送 sets a deadline
+        named = special.startswith(("节后", "节前")) and _NAMES_TODAY.search(
+            text, max(0, match.start() - 2), match.start()
+        )
+        return not named
     before = text[max(0, match.start() - 8) : match.start()]
     if _CUTOFF_PREFIX.search(before):
         return True
     if before.endswith("于") and _YU_VERB.match(text, match.end()):
         return True
-    # 今天/明天上午/下周一上午 + an imperative; 每周一上午报 is a fixed routine, not a deadline
-    bare_day = (match.group("rel") or match.group("wday")) and not match.group("hour")
+    if match.group("hour") and _NEEDED_BY.match(text, match.end()):
+        return True
+    # 今天/明天上午/下周一上午/上午 + an imperative; 每周一上午报 is a routine, not a deadline
+    bare_day = (match.group("rel") or match.group("wday") or match.group("pod")) and not (
+        match.group("hour")
+    )
     if bare_day and text[max(0, match.start() - 1) : match.start()] == "每":
         return False
     return bool(bare_day and _IMPERATIVE_AFTER_DAY.match(text, match.end()))
@@ -160,18 +213,43 @@ def _durations(text: str, ts: datetime) -> list[DeadlineMention]:
         if _STANDING.search(text[: match.start()]):
             continue
         raw = match.group("n")
-        amount = 0.5 if raw == "半" else float(cn_int(raw))
-        if match.group("half"):
-            amount += 0.5
+        count = 0.5 if raw == "半" else cn_int(raw)
+        if count is None:
+            continue
+        amount = count + (0.5 if match.group("half") else 0.0)
         minutes = amount * _MINUTES_PER_UNIT[match.group("unit")]
-        found.append(DeadlineMention(match.start(), match.end(), ts + timedelta(minutes=minutes)))
+        if minutes > _LONGEST_DURATION_MINUTES:
+            continue  # 100000小时内 is no deadline (and would overflow the calendar)
+        try:
+            when = ts + timedelta(minutes=minutes)
+        except OverflowError:
+            continue  # sent at the very end of the calendar
+        found.append(DeadlineMention(match.start(), match.end(), when))
     return found
 
 
-def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
-    """Turn one expression match into an aware datetime in ts's zone, or None if impossible."""
+def _resolve_in_range(
+    match: re.Match[str], ts: datetime, text: str, day_hint: date | None = None
+) -> datetime | None:
+    """resolve, or None when the day it names lies past the calendar's end (year 9999)."""
+    try:
+        return resolve(match, ts, text, day_hint)
+    except (ValueError, OverflowError):
+        return None
+
+
+def resolve(
+    match: re.Match[str], ts: datetime, text: str, day_hint: date | None = None
+) -> datetime | None:
+    """Turn one expression match into an aware datetime in ts's zone, or None if impossible.
+
+    ``day_hint`` is the day an expression naming no day of its own falls on (the day named
+    earlier in its sentence); without one it is the day of ``ts``.
+    """
     today = ts.date()
     day, implied_pod = _resolve_day(match, today)
+    if day_hint is not None and not _names_day(match) and not match.group("special"):
+        day = day_hint
     if day is None:
         return None
     pod = match.group("pod2") or match.group("pod") or implied_pod
@@ -185,11 +263,11 @@ def resolve(match: re.Match[str], ts: datetime, text: str) -> datetime | None:
             clock = _CLOSE
         return datetime.combine(day, clock, tzinfo=ts.tzinfo)
     hour = cn_int(hour_token)
-    minute = 30 if match.group("half") else 0
+    minute: int | None = 30 if match.group("half") else 0
     minute_token = match.group("minute") or match.group("cminute")
     if minute_token:
         minute = cn_int(minute_token)
-    if hour > 24 or minute > 59:
+    if hour is None or minute is None or hour > 24 or minute > 59:
         return None
     explicit_day = day != today or _is_today_token(match)
     if (pod in _AFTERNOON_PODS and hour < 12) or (pod == "中午" and hour <= 2):
@@ -235,6 +313,8 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
     if match.group("month") or match.group("smonth"):
         month = cn_int(match.group("month") or match.group("smonth"))
         mday = cn_int(match.group("mday") or match.group("sday"))
+        if month is None or mday is None:
+            return None, None
         year = int(match.group("year")) if match.group("year") else today.year
         when = _safe_date(year, month, mday)
         if when is not None and when < today and not match.group("year"):
@@ -242,12 +322,14 @@ def _resolve_day(match: re.Match[str], today: date) -> tuple[date | None, str | 
         return when, None
     if match.group("endmonth") or match.group("endyear"):
         month = cn_int(match.group("endmonth")) if match.group("endmonth") else 12
-        if not 1 <= month <= 12:
+        if month is None or not 1 <= month <= 12:
             return None, None
         year = today.year + (1 if month < today.month else 0)
         return date(year, month, calendar.monthrange(year, month)[1]), None
     if match.group("bday"):
         mday = cn_int(match.group("bday"))
+        if mday is None:
+            return None, None
         when = _safe_date(today.year, today.month, mday)
         if when is None or when < today:
             year, month = (

@@ -78,7 +78,7 @@ NOT_DIRECTIVE: Final = _words("请问 请假 申请 邀请 提请 请示 请教 
 
 EXEMPTIONS: Final = _words(
     "无需 无须 不用 不需要 不需 不必 免于 不要求 不再 暂不 停止 仅供 供参考 供学习 供查阅 供大家"
-    " 供各位 不急 不着急 免回 免报 少用 尽量少"
+    " 供各位 免回 免报 少用 尽量少"
 )
 # For-information phrases that close a sentence and cancel every clause before them in it
 # (此项由镇里统一报送，各村无需报送，仅供知悉), but not a demand that follows them.
@@ -96,6 +96,8 @@ MASKS: Final = _words(
     "视频连线 报到 报平安 报名 紧急联系人 紧急避险 马上就要 马上到了 上报纸 汇报 回复了 已回复"
     " 已报送 已上报 已填报 已提交 已拍照 已转发 已截图 无回复 未回复 已汇总 报告会 观看视频 看视频"
     " 学习视频 视频学习 视频链接 已收到 不定期 打卡点 网红打卡 一票否决"
+    # not urgent: 非紧急 and 不紧急 say the opposite of 紧急; 不急 only eases a deadline
+    " 非紧急 不紧急 不急 不着急"
     # progress rankings the sender publishes (征缴进度通报, 进度靠后的村)
     " 进度通报 进度靠后 进度落后 进度排名 进度较慢"
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Connection, Integer, String, bindparam, text
 
@@ -13,6 +12,7 @@ from metrics.calendar import WorkingCalendar, WorkSchedule, week_bounds
 from metrics.errors import MetricsError
 from metrics.fingerprint import DEFAULT_MAX_DISTANCE, DemandRef, find_repeats
 from metrics.models import UTCDateTime
+from metrics.working_time import working_hours_between
 
 __all__ = [
     "RepeatFinding",
@@ -128,35 +128,6 @@ def full_day_hours(schedule: WorkSchedule) -> float:
         return (b - a).total_seconds() / 3600
 
     return hours(schedule.morning) + hours(schedule.afternoon)
-
-
-def working_hours_between(
-    cal: WorkingCalendar, start: datetime, end: datetime, *, stop_at: float | None = None
-) -> float:
-    """Office hours between two aware moments under ``cal``'s schedule and holidays.
-
-    Counting stops once ``stop_at`` hours are reached, so a deadline weeks away
-    costs a few days of iteration, not weeks.
-    """
-    if end <= start:
-        return 0.0
-    s = cal.schedule
-    zone = ZoneInfo(s.timezone)
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    total = 0.0
-    day = a.date()
-    while day <= b.date():
-        if cal.is_workday(day):
-            afternoon = s.summer_afternoon if day.month in s.summer_months else s.afternoon
-            for span in (s.morning, afternoon):
-                lo = max(a, datetime.combine(day, span[0], tzinfo=zone))
-                hi = min(b, datetime.combine(day, span[1], tzinfo=zone))
-                if hi > lo:
-                    total += (hi - lo).total_seconds() / 3600
-        if stop_at is not None and total >= stop_at:
-            return total
-        day += timedelta(days=1)
-    return total
 
 
 @dataclass(frozen=True, slots=True)

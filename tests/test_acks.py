@@ -5,17 +5,20 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from metrics.acks import AckItem, ack_delays, latency_stats, link_acks
+from metrics.acks import AckItem, ack_delays, joined_roll_calls, latency_stats, link_acks
+from metrics.calendar import WorkingCalendar, WorkSchedule
 from metrics.errors import MetricsError
+from metrics.working_time import working_time
 
 T0 = datetime(2025, 9, 9, 19, 40, tzinfo=UTC)
 
-Kind = Literal["demand", "ack", "roll_call", "ack+demand", "chat"]
+Kind = Literal["demand", "ack", "roll_call", "ack+demand", "chat", "notice"]
 
 
 def msg(
@@ -27,6 +30,8 @@ def msg(
     group: str = "g1",
     mention_all: bool = False,
     mentions: frozenset[str] = frozenset(),
+    reply_to: int | None = None,
+    chain: bool = False,
 ) -> AckItem:
     """A message ``minutes`` after T0 of the given kind."""
     return AckItem(
@@ -39,6 +44,8 @@ def msg(
         is_roll_call=kind == "roll_call",
         mention_all=mention_all,
         mentions=mentions,
+        reply_to=reply_to,
+        joins_roll_call=chain,
     )
 
 
@@ -95,13 +102,13 @@ CASES: list[tuple[str, list[AckItem], dict[int, int]]] = [
         {3: 1},
     ),
     (
-        "a demand mentioning everyone beats a later plain one",
+        "@所有人 earns no preference over a later chase",
         [
             msg(1, "boss", 0, "demand", mention_all=True),
             msg(2, "boss", 10, "demand"),
             msg(3, "cadre", 15, "ack"),
         ],
-        {3: 1},
+        {3: 2},
     ),
     (
         "mentioning the replier beats a later @所有人",
@@ -143,7 +150,7 @@ CASES: list[tuple[str, list[AckItem], dict[int, int]]] = [
             msg(2, "deputy", 3, "ack+demand"),
             msg(3, "cadre", 8, "ack"),
         ],
-        {2: 1, 3: 1},
+        {2: 1, 3: 2},
     ),
     (
         "several members answer one @所有人 demand",
@@ -164,6 +171,69 @@ CASES: list[tuple[str, list[AckItem], dict[int, int]]] = [
         "an ack listed before a demand of the same second is not",
         [msg(2, "cadre", 0, "ack"), msg(1, "boss", 0, "demand")],
         {},
+    ),
+    (
+        "a platform reply to an older demand links there, past a newer one",
+        [
+            msg(1, "boss", 0, "demand"),
+            msg(2, "boss", 10, "demand"),
+            msg(3, "cadre", 15, "ack", reply_to=1),
+        ],
+        {3: 1},
+    ),
+    (
+        "a platform reply to a notice is no latency, though a demand is open",
+        [
+            msg(1, "boss", 0, "demand"),
+            msg(2, "boss", 10, "notice"),
+            msg(3, "cadre", 15, "ack", reply_to=2),
+        ],
+        {},
+    ),
+    (
+        "a platform reply to one's own demand links to nothing",
+        [
+            msg(1, "boss", 0, "demand"),
+            msg(2, "cadre", 3, "demand"),
+            msg(3, "cadre", 5, "ack", reply_to=2),
+        ],
+        {},
+    ),
+    (
+        "a second 好的 after a notice answers the notice",
+        [
+            msg(1, "boss", 0, "demand"),
+            msg(2, "cadre", 5, "ack"),
+            msg(3, "boss", 30, "notice"),
+            msg(4, "cadre", 31, "ack"),
+        ],
+        {2: 1},
+    ),
+    (
+        "好的谢谢 after the answer to one's own question answers the answer",
+        [
+            msg(1, "boss", 0, "demand"),
+            msg(2, "cadre", 5, "chat"),  # the cadre's question
+            msg(3, "clerk", 8, "chat"),  # its answer
+            msg(4, "cadre", 9, "ack"),
+            msg(5, "other", 12, "ack"),
+        ],
+        {5: 1},
+    ),
+    (
+        "others' chat between a demand and an ack does not hide the demand",
+        [msg(1, "boss", 0, "demand"), msg(2, "a", 2, "chat"), msg(3, "cadre", 5, "ack")],
+        {3: 1},
+    ),
+    (
+        "a 接龙 list joins the roll call it extends, not a later chase naming the sender",
+        [
+            msg(1, "boss", 0, "roll_call"),
+            msg(2, "a", 2, "ack", chain=True),
+            msg(3, "boss", 60, "roll_call", mentions=frozenset({"b"})),
+            msg(4, "b", 62, "ack", chain=True),
+        ],
+        {2: 1, 4: 1},
     ),
     (
         "input out of time order is read in time order",
@@ -231,3 +301,64 @@ def test_latency_stats_rejects_impossible_delays(bad: float) -> None:
     """A negative or NaN delay is a bug upstream and is reported, not averaged in."""
     with pytest.raises(MetricsError, match="delays must be >= 0"):
         latency_stats([5.0, bad])
+
+
+def test_joined_roll_calls_count_each_person_once() -> None:
+    """A member who posts the 接龙 list twice, or 收到 and the list, joins that roll call once."""
+    items = [
+        msg(1, "boss", 0, "roll_call"),
+        msg(2, "a", 1, "ack", chain=True),
+        msg(3, "a", 2, "ack", chain=True),  # a corrected line
+        msg(4, "b", 3, "ack", chain=True),
+        msg(5, "boss", 10, "demand"),
+        msg(6, "c", 11, "ack"),
+    ]
+    links = link_acks(items)
+    assert {2: 1, 3: 1, 4: 1, 6: 5} == links
+    assert {("a", 1), ("b", 1)} == joined_roll_calls(items, links)
+
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _sh(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [
+        ("2025-11-12T09:00", "2025-11-12T10:30", 1.5),  # inside the morning
+        ("2025-11-12T11:00", "2025-11-12T15:00", 2.0),  # lunch 12:00-14:00 does not count
+        ("2025-11-12T20:00", "2025-11-13T07:00", 0.0),  # a night
+        ("2025-11-14T17:00", "2025-11-17T09:00", 1.0),  # Friday 17:00 to Monday 09:00
+        ("2025-06-12T14:00", "2025-06-12T18:00", 3.5),  # summer afternoon 14:30-18:00
+        ("2025-09-30T17:00", "2025-10-09T09:00", 1.5),  # National Day week off
+        ("2025-09-28T08:30", "2025-09-28T12:00", 3.5),  # a make-up working Sunday
+        ("2025-11-12T10:00", "2025-11-12T09:00", 0.0),  # an end before the start
+    ],
+)
+def test_working_time(start: str, end: str, hours: float) -> None:
+    """Working time counts office hours of working days only, summer hours and 调休 included."""
+    elapsed = working_time(WorkingCalendar())
+    assert timedelta(hours=hours) == elapsed(_sh(start), _sh(end))
+
+
+def test_working_time_honours_extra_holidays() -> None:
+    """A day the operator declares off uses no working time."""
+    off = WorkingCalendar(WorkSchedule(extra_holidays=frozenset({date(2025, 11, 13)})))
+    elapsed = working_time(off)
+    assert timedelta(minutes=30) == elapsed(_sh("2025-11-12T17:00"), _sh("2025-11-14T08:30"))
+
+
+def test_window_in_working_time_spans_a_weekend() -> None:
+    """A Friday-evening demand answered on Monday is within 24 working hours, not 24 clock hours."""
+    friday = _sh("2025-11-14T18:00")
+    items = [
+        AckItem(1, "g", "boss", friday, True, False, False, False, frozenset()),
+        AckItem(
+            2, "g", "cadre", friday + timedelta(days=3), False, True, False, False, frozenset()
+        ),
+    ]
+    assert {} == link_acks(items)
+    assert {2: 1} == link_acks(items, elapsed=working_time(WorkingCalendar()))

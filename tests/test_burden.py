@@ -401,3 +401,33 @@ def test_group_hygiene_defaults_find_nothing_in_a_tidy_unit(engine: Engine) -> N
     with engine.connect() as conn:
         h = group_hygiene(conn, WEEK, TZ, "镇党政办")
     assert h.empty
+
+
+def test_ack_load_counts_a_roll_call_once_per_person(engine: Engine) -> None:
+    """Posting the 接龙 list twice (a corrected line) joins the roll call once."""
+    with engine.begin() as conn:
+        w = World(conn)
+        a, b = w.person("安主任"), w.person("白干事")
+        g = w.group("镇党政办工作群", [a, b])
+        w.msg(g, a, sh(11, 18, 9), demand=True, labels=("roll_call",))
+        w.msg(g, b, sh(11, 18, 9, 5), ack=True, labels=("ack_reply",))
+        w.msg(g, b, sh(11, 18, 9, 8), ack=True, labels=("ack_reply",))
+    with engine.connect() as conn:
+        load = next(x for x in ack_load(conn, WEEK, TZ) if x.name == "白干事")
+    assert (2, 2, 1) == (load.acks, load.linked, load.roll_calls)
+
+
+def test_ack_load_window_in_working_time(engine: Engine) -> None:
+    """With the unit's calendar, a Friday-evening demand answered on Monday is linked."""
+    with engine.begin() as conn:
+        w = World(conn)
+        a, b = w.person("安主任"), w.person("白干事")
+        g = w.group("镇党政办工作群", [a, b])
+        w.msg(g, a, sh(11, 21, 18), demand=True)  # Friday 18:00
+        w.msg(g, b, sh(11, 23, 20), ack=True, labels=("ack_reply",))  # Sunday 20:00, 50 h on
+    with engine.connect() as conn:
+        wall = next(x for x in ack_load(conn, WEEK, TZ) if x.name == "白干事")
+        working = next(
+            x for x in ack_load(conn, WEEK, TZ, calendar=WorkingCalendar()) if x.name == "白干事"
+        )
+    assert (0, 1) == (wall.linked, working.linked)
