@@ -119,7 +119,7 @@ async def run_service(config: Config) -> None:
     adapters = build_adapters(config, Path(".wechaty"), await qq_catch_up_state(engine))
     bot = JianfuBot(config, engine, adapters, unit_of=lambda p, x: units.get((p, x)))
     scheduler = DigestScheduler(engine, config, bot.send_to, clock=lambda: datetime.now(UTC))
-    log.warning(
+    log.info(
         "jianfu running: database %s, %d roster people, platforms %s",
         safe_url(config.database_url),
         people,

@@ -20,7 +20,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from bot.events import AdapterError
+from bot.events import AdapterError, register_secret
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class OneBotTransport:
         self.api_timeout = api_timeout
         self.reconnect_delays = reconnect_delays
         self.inbound: asyncio.Queue[Inbound] = asyncio.Queue()
+        register_secret(access_token)
         self._token = access_token.encode()
         self._links: list[_Link] = []
         self._api_ready = asyncio.Event()
