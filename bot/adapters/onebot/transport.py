@@ -153,6 +153,10 @@ class OneBotTransport:
     async def stop(self) -> None:
         """Close every connection and stop listening or reconnecting."""
         self._closing = True
+        server, self._server = self._server, None
+        if server is not None:
+            # Before any await: a stop that is itself cancelled must not leave the port open.
+            server.close()
         if self._forward_task is not None:
             self._forward_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -160,10 +164,8 @@ class OneBotTransport:
             self._forward_task = None
         for link in list(self._links):
             await link.ws.close()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        if server is not None:
+            await server.wait_closed()
 
     async def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """Call a OneBot API action and return its ``data``; raise ``AdapterError`` on failure."""
