@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notices, store
-from bot.commands import HELP_TEXT, Command, parse_command
+from bot.commands import OPEN_IN_GROUPS, Command, parse_command
 from bot.config import Config, Ref
 from bot.events import (
     AdapterError,
@@ -61,6 +61,7 @@ class JianfuBot:
         )
         self.annotator = Annotator(config.schedule, {u.name: u.schedule for u in config.units})
         self.self_ids: dict[str, str] = {}
+        self.self_names: dict[str, str] = {}
         self._unit_of = unit_of
         self._groups: dict[tuple[str, str], tuple[int, str, str | None]] = {}
         self._admins = {(r.platform, r.user_id) for r in config.consent.admins}
@@ -121,6 +122,8 @@ class JianfuBot:
 
     async def _on_connected(self, event: Connected) -> None:
         self.self_ids[event.platform] = event.self_id
+        self.self_names[event.platform] = event.self_name
+        log.info("%s logged in as %s", event.platform, event.self_id)
         async with self.engine.begin() as conn:
             await store.record_login(
                 conn, event.platform, event.self_id, event.self_name, self.clock()
@@ -196,10 +199,37 @@ class JianfuBot:
         me = self.self_ids.get(info.platform)
         return [m for m in info.members if m.user_id != me]
 
-    def _is_authorised(
-        self, platform: str, user_id: str, role: str | None, owner: str | None
+    async def _is_authorised(
+        self, platform: str, group_ext: str, user_id: str, stored_owner: str | None
     ) -> bool:
-        return user_id == owner or role in ("owner", "admin") or (platform, user_id) in self._admins
+        """May ``user_id`` consent to or stop recording in this group?
+
+        The group's owner and its admins as the platform's own member list says
+        (a frame's ``sender.role`` is only the sender's claim), and the admins
+        named in the config. The WeChat adapter reports owners only, so on WeChat
+        that is the owner. If the member list cannot be read, the owner stored
+        when the group was last listed still counts.
+        """
+        if (platform, user_id) in self._admins:
+            return True
+        try:
+            info = await self.adapters[platform].group_info(group_ext)
+        except AdapterError as e:
+            log.warning("member list of %s group %s unavailable (%s)", platform, group_ext, e)
+            return stored_owner is not None and user_id == stored_owner
+        role = next((m.role for m in info.members if m.user_id == user_id), None)
+        return user_id == info.owner_id or role in ("owner", "admin")
+
+    def _addressed(self, event: GroupMessage) -> bool:
+        """Whether a group message @-mentions the bot (by mention list or by name in the text)."""
+        if self.self_ids.get(event.platform) in event.mentions:
+            return True
+        return any(f"@{name}" in event.text for name in self._names(event.platform))
+
+    def _names(self, platform: str) -> tuple[str, ...]:
+        """What members may write after "@" to address the bot on ``platform``."""
+        names = (BOT_NAME, self.self_names.get(platform, ""), self.self_ids.get(platform, ""))
+        return tuple(dict.fromkeys(n for n in names if n))
 
     async def _on_invitation(self, event: GroupInvitation) -> None:
         adapter = self.adapters[event.platform]
@@ -260,8 +290,11 @@ class JianfuBot:
         if event.sender_id == self.self_ids.get(event.platform):
             return
         gid, state = await self._group(event.platform, event.group_id, event.group_name)
-        command = parse_command(event.text, (BOT_NAME,))
-        if command is not None:
+        command = parse_command(event.text, self._names(event.platform))
+        # Consent and opt-out words work as the announcement says, typed alone; other
+        # commands (帮助, 我的负担 ...) only when addressed to the bot, so a member's
+        # "帮助" is an ordinary message and the help text is not posted into the group.
+        if command is not None and (command.name in OPEN_IN_GROUPS or self._addressed(event)):
             await self._group_command(event, gid, state, command)
             return
         if state != "active":
@@ -301,7 +334,9 @@ class JianfuBot:
             owner = (
                 await conn.execute(select(Group.owner_external_id).where(Group.id == gid))
             ).scalar_one_or_none()
-        authorised = self._is_authorised(platform, event.sender_id, event.sender_role, owner)
+        authorised = cmd.name in ("consent", "stop") and await self._is_authorised(
+            platform, event.group_id, event.sender_id, owner
+        )
         reply: str | None = None
         leave = False
         if cmd.name == "opt_out":
@@ -327,7 +362,7 @@ class JianfuBot:
                         consented_by=event.sender_id,
                         stopped_at=None,
                     )
-                    reply = notices.CONSENTED
+                    reply = notices.consented(self.config.privacy.store_text)
                 case "stop" if not authorised:
                     reply, outcome = notices.NOT_AUTHORISED_STOP, "refused"
                 case "stop":
@@ -342,7 +377,7 @@ class JianfuBot:
                     await store.opt_in(conn, ident.person_id, event.sender_name)
                     reply = notices.OPTED_IN
                 case "help":
-                    reply = HELP_TEXT
+                    reply = notices.help_text(self.config.privacy.store_text)
                 case "my_load" | "report_groups":
                     reply = notices.PRIVATE_ONLY
             await store.audit(
@@ -383,7 +418,7 @@ class JianfuBot:
     # -- private commands ----------------------------------------------------
 
     async def _on_private_message(self, event: PrivateMessage) -> None:
-        cmd = parse_command(event.text, (BOT_NAME,))
+        cmd = parse_command(event.text, self._names(event.platform))
         if cmd is None:
             return
         now = self.clock()
@@ -412,7 +447,7 @@ class JianfuBot:
                 await store.opt_in(conn, ident.person_id, event.sender_name)
                 reply = notices.OPTED_IN
             else:
-                reply = HELP_TEXT
+                reply = notices.help_text(self.config.privacy.store_text)
             await store.audit(
                 conn,
                 at=now,
