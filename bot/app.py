@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notices, store
-from bot.commands import OPEN_IN_GROUPS, Command, parse_command
+from bot.commands import OPEN_IN_GROUPS, Command, addresses_bot, parse_command
 from bot.config import Config, Ref
+from bot.consent import may_consent
 from bot.events import (
     AdapterError,
     ChatAdapter,
@@ -28,6 +29,7 @@ from bot.events import (
     PrivateMessage,
 )
 from bot.ingest import MessageRecord, Recorder
+from bot.saved_digests import forget_in_saved_digests
 from metrics.annotate import Annotator
 from metrics.models import Group, Person
 from metrics.personal import personal_summary
@@ -64,7 +66,7 @@ class JianfuBot:
         self.self_names: dict[str, str] = {}
         self._unit_of = unit_of
         self._groups: dict[tuple[str, str], tuple[int, str, str | None]] = {}
-        self._admins = {(r.platform, r.user_id) for r in config.consent.admins}
+        self._admins = frozenset((r.platform, r.user_id) for r in config.consent.admins)
 
     # -- lifecycle -------------------------------------------------------
 
@@ -199,33 +201,6 @@ class JianfuBot:
         me = self.self_ids.get(info.platform)
         return [m for m in info.members if m.user_id != me]
 
-    async def _is_authorised(
-        self, platform: str, group_ext: str, user_id: str, stored_owner: str | None
-    ) -> bool:
-        """May ``user_id`` consent to or stop recording in this group?
-
-        The group's owner and its admins as the platform's own member list says
-        (a frame's ``sender.role`` is only the sender's claim), and the admins
-        named in the config. The WeChat adapter reports owners only, so on WeChat
-        that is the owner. If the member list cannot be read, the owner stored
-        when the group was last listed still counts.
-        """
-        if (platform, user_id) in self._admins:
-            return True
-        try:
-            info = await self.adapters[platform].group_info(group_ext)
-        except AdapterError as e:
-            log.warning("member list of %s group %s unavailable (%s)", platform, group_ext, e)
-            return stored_owner is not None and user_id == stored_owner
-        role = next((m.role for m in info.members if m.user_id == user_id), None)
-        return user_id == info.owner_id or role in ("owner", "admin")
-
-    def _addressed(self, event: GroupMessage) -> bool:
-        """Whether a group message @-mentions the bot (by mention list or by name in the text)."""
-        if self.self_ids.get(event.platform) in event.mentions:
-            return True
-        return any(f"@{name}" in event.text for name in self._names(event.platform))
-
     def _names(self, platform: str) -> tuple[str, ...]:
         """What members may write after "@" to address the bot on ``platform``."""
         names = (BOT_NAME, self.self_names.get(platform, ""), self.self_ids.get(platform, ""))
@@ -294,7 +269,10 @@ class JianfuBot:
         # Consent and opt-out words work as the announcement says, typed alone; other
         # commands (帮助, 我的负担 ...) only when addressed to the bot, so a member's
         # "帮助" is an ordinary message and the help text is not posted into the group.
-        if command is not None and (command.name in OPEN_IN_GROUPS or self._addressed(event)):
+        addressed = addresses_bot(
+            event.text, event.mentions, self.self_ids.get(event.platform), self._names(event.platform)
+        )
+        if command is not None and (command.name in OPEN_IN_GROUPS or addressed):
             await self._group_command(event, gid, state, command)
             return
         if state != "active":
@@ -334,11 +312,16 @@ class JianfuBot:
             owner = (
                 await conn.execute(select(Group.owner_external_id).where(Group.id == gid))
             ).scalar_one_or_none()
-        authorised = cmd.name in ("consent", "stop") and await self._is_authorised(
-            platform, event.group_id, event.sender_id, owner
+        authorised = cmd.name in ("consent", "stop") and await may_consent(
+            self.adapters[platform],
+            event.group_id,
+            event.sender_id,
+            stored_owner=owner,
+            config_admins=self._admins,
         )
         reply: str | None = None
         leave = False
+        forgotten: store.Forgotten | None = None
         if cmd.name == "opt_out":
             await self.recorder.flush()  # rows still buffered must be removed too
         async with self.engine.begin() as conn:
@@ -359,7 +342,7 @@ class JianfuBot:
                         gid,
                         "active",
                         consented_at=now,
-                        consented_by=event.sender_id,
+                        consented_by=None if ident.opted_out else event.sender_id,
                         stopped_at=None,
                     )
                     reply = notices.consented(self.config.privacy.store_text)
@@ -371,10 +354,14 @@ class JianfuBot:
                 case "opt_out" if ident.opted_out:
                     reply = notices.ALREADY_OPTED_OUT
                 case "opt_out":
-                    await store.opt_out(conn, ident.person_id, now)
+                    forgotten = await store.opt_out(
+                        conn, ident.person_id, now, also=(event.sender_name,)
+                    )
                     reply = notices.OPTED_OUT
                 case "opt_in":
-                    await store.opt_in(conn, ident.person_id, event.sender_name)
+                    await store.opt_in(
+                        conn, ident.person_id, platform, event.sender_id, event.sender_name, now
+                    )
                     reply = notices.OPTED_IN
                 case "help":
                     reply = notices.help_text(self.config.privacy.store_text)
@@ -390,6 +377,8 @@ class JianfuBot:
                 outcome=outcome,
             )
         self._groups.pop((platform, event.group_id), None)
+        if forgotten is not None:
+            await self._forget_outside_database(forgotten)
         if cmd.name == "consent" and outcome == "ok" and state != "active":
             info = await self.adapters[platform].group_info(event.group_id)
             async with self.engine.begin() as conn:
@@ -423,6 +412,7 @@ class JianfuBot:
             return
         now = self.clock()
         reply: str
+        forgotten: store.Forgotten | None = None
         if cmd.name in ("my_load", "opt_out"):
             await self.recorder.flush()
         async with self.engine.begin() as conn:
@@ -441,10 +431,14 @@ class JianfuBot:
                 )
                 reply = notices.SELF_REPORT_OK.format(count=cmd.argument)
             elif cmd.name == "opt_out":
-                await store.opt_out(conn, ident.person_id, now)
+                forgotten = await store.opt_out(
+                    conn, ident.person_id, now, also=(event.sender_name,)
+                )
                 reply = notices.OPTED_OUT
             elif cmd.name == "opt_in":
-                await store.opt_in(conn, ident.person_id, event.sender_name)
+                await store.opt_in(
+                    conn, ident.person_id, event.platform, event.sender_id, event.sender_name, now
+                )
                 reply = notices.OPTED_IN
             else:
                 reply = notices.help_text(self.config.privacy.store_text)
@@ -456,7 +450,14 @@ class JianfuBot:
                 action=f"private_{cmd.name}",
                 outcome="ok",
             )
+        if forgotten is not None:
+            await self._forget_outside_database(forgotten)
         await self.adapters[event.platform].send_private_text(event.sender_id, reply)
+
+    async def _forget_outside_database(self, forgotten: store.Forgotten) -> None:
+        """After an opt-out: the saved digest files, and SQLite's log of old pages."""
+        await forget_in_saved_digests(self.engine, self.config, forgotten)
+        await store.truncate_wal(self.engine)
 
     # -- sending ---------------------------------------------------------------
 

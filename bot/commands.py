@@ -55,3 +55,10 @@ def parse_command(text: str, bot_names: tuple[str, ...] = ()) -> Command | None:
 # Commands a member types alone in a group, as the announcement tells them to; every
 # other command in a group must @-mention the bot.
 OPEN_IN_GROUPS: frozenset[CommandName] = frozenset({"consent", "stop", "opt_out", "opt_in"})
+
+
+def addresses_bot(
+    text: str, mentions: tuple[str, ...], self_id: str | None, names: tuple[str, ...]
+) -> bool:
+    """Whether a group message @-mentions the bot: by mention list, or "@name" in the text."""
+    return (self_id is not None and self_id in mentions) or any(f"@{n}" in text for n in names)

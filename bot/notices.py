@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Who may consent or stop (bot.app JianfuBot._is_authorised), in every text that says so.
+# Who may consent or stop (bot.consent.may_consent), in every text that says so.
 AUTHORISED = "群主、QQ 群管理员或运营方授权的人员"
 
 

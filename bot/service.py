@@ -16,7 +16,9 @@ from bot.app import JianfuBot
 from bot.config import Config, ConfigError
 from bot.events import ChatAdapter
 from bot.roster import apply_roster, config_entries, parse_roster
+from bot.saved_digests import forget_in_saved_digests
 from bot.scheduler import DigestScheduler
+from bot.store import truncate_wal
 from metrics.db import make_async_engine, migrate, safe_url
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,12 @@ async def load_people(engine: AsyncEngine, config: Config, now: datetime) -> int
     if config.roster is not None:
         entries += parse_roster(config.roster)
     async with engine.begin() as conn:
-        return await conn.run_sync(lambda c: apply_roster(c, entries, now))
+        applied = await conn.run_sync(lambda c: apply_roster(c, entries, now))
+    for forgotten in applied.forgotten:  # an opt-out carried over to a roster person
+        await forget_in_saved_digests(engine, config, forgotten)
+    if applied.forgotten:
+        await truncate_wal(engine)
+    return applied.written
 
 
 async def unit_lookup(engine: AsyncEngine) -> dict[tuple[str, str], str]:

@@ -215,11 +215,15 @@ async def test_opt_out_removes_past_rows_and_keeps_anonymous_counts(
         await h.wechat_say("roomA@chatroom", "wx_x", "台账已报", sh(2025, 9, 22, 10))
         await h.wechat_say("roomA@chatroom", "wx_o", "请核对", sh(2025, 9, 22, 21), ("wx_x",))
         await h.settle("SELECT COUNT(*) FROM messages", 2)
+        x_id = await h.scalar("SELECT id FROM identities WHERE external_id = 'wx_x'")
         await h.wechat_say("roomA@chatroom", "wx_x", "退出统计", sh(2025, 9, 22, 22))
         await h.wait_group_reply("roomA@chatroom", "已删除您")
         await h.wechat_say("roomB@chatroom", "wx_x", "明天报", sh(2025, 9, 23, 10))
         await h.settle("SELECT COUNT(*) FROM messages", 3)
-        x_ids = "(SELECT id FROM identities WHERE external_id = 'wx_x')"
+        x_ids = f"({x_id})"
+        assert 0 == await h.scalar("SELECT COUNT(*) FROM identities WHERE external_id = 'wx_x'")
+        assert 1 == await h.scalar("SELECT COUNT(*) FROM identities WHERE person_id = "
+                                   f"(SELECT person_id FROM identities WHERE id = {x_id})")
         assert 0 == await h.scalar(f"SELECT COUNT(*) FROM memberships WHERE identity_id IN {x_ids}")
         assert 0 == await h.scalar(
             f"SELECT COUNT(*) FROM message_mentions WHERE identity_id IN {x_ids}"
