@@ -165,7 +165,7 @@ async def test_group_help_only_when_the_bot_is_mentioned(
     db_url: str, tmp_path: Path, clock: Clock
 ) -> None:
     """In a group, 帮助 and 我的负担 typed alone are ordinary (recorded) messages; @-mentioning
-    the bot gets the answer, on WeChat (mention list) and on QQ (at segment)."""
+    the bot gets the answer, on WeChat (mention list or @name in the text) and on QQ (at segment)."""
     room = ("r@chatroom", "镇党政办工作群", "wx_qian", ["wx_qian", "wx_wu"])
     async with running_bot(
         db_url,
@@ -184,17 +184,19 @@ async def test_group_help_only_when_the_bot_is_mentioned(
         await h.wechat_say("r@chatroom", "wx_wu", "帮助", clock.now)
         await h.wechat_say("r@chatroom", "wx_wu", "我的负担", clock.now)
         await h.wechat_say("r@chatroom", "wx_wu", "帮助", clock.now, mentions=(BOT_WX,))
+        # Some puppets leave the mention list empty; "@减负助手" in the text still counts.
+        await h.wechat_say("r@chatroom", "wx_wu", "@减负助手 我的负担", clock.now)
         await h.peer.post_group_message(7007, 2003, "减负帮助", at=clock.now)
         await h.peer.post_group_message(7007, 2003, " 减负帮助", at_ids=[BOT_QQ], at=clock.now)
         await h.peer.post_group_message(7007, 2003, " 我的负担", at_ids=[BOT_QQ], at=clock.now)
-        await h.puppet.wait_sent(lambda s: "可用指令" in s.text, 10)
+        await h.puppet.wait_sent(lambda s: "个人数据只在私聊" in s.text, 10)
         await h.peer.wait_sent(lambda m: "个人数据只在私聊" in m.text, 10)
         await h.settle("SELECT COUNT(*) FROM messages", 3)
         wechat_replies = [s.text for s in h.puppet.sent if s.conversation_id == "r@chatroom"]
         qq_replies = [m.text for m in h.peer.sent if m.target_id == 7007]
     assert 1 == sum("可用指令" in t for t in wechat_replies)
-    assert 0 == sum("个人数据只在私聊" in t for t in wechat_replies)
-    assert 1 == sum("可用指令" in t for t in qq_replies), qq_replies
+    assert 1 == sum("个人数据只在私聊" in t for t in wechat_replies)
+    assert 1 == sum("可用指令" in t for t in qq_replies)
     assert 1 == sum("个人数据只在私聊" in t for t in qq_replies)
 
 

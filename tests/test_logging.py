@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.logging_setup import OWN_LOGGERS, configure_logging, redact, register_s
 from bot.simulator.demo import wait_until
 from bot.simulator.onebot_peer import SimulatedOneBot
 from bot.simulator.puppet_service import PuppetService
+from tests.conftest import REPO
 
 WX_TOKEN = "wx-puppet-token-5e6f7a8b"
 QQ_TOKEN = "qq-onebot-token-0c1d2e3f"
@@ -111,6 +113,25 @@ def test_redaction_covers_handlers_added_later_and_exception_text(
     assert "Traceback" in written
     assert WX_TOKEN not in written
     assert NEAR_MISS not in written
+
+
+def test_redaction_survives_basicconfig_force(tmp_path: Path) -> None:
+    """Code that replaces every root handler with logging.basicConfig(force=True) after the set-up
+    still writes no secret."""
+    script = (
+        "import logging, sys\n"
+        "from bot.logging_setup import configure_logging, register_secret\n"
+        "configure_logging(2)\n"
+        f"register_secret({WX_TOKEN!r})\n"
+        "logging.basicConfig(force=True, stream=sys.stdout, level=logging.DEBUG)\n"
+        f"logging.getLogger('x').debug('token %s; Authorization: Bearer %s', {WX_TOKEN!r}, {NEAR_MISS!r})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert "token ***; Authorization: Bearer ***" in result.stdout
+    assert WX_TOKEN not in result.stdout + result.stderr
+    assert NEAR_MISS not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -275,6 +296,7 @@ port = 0
     # The handshakes were logged (so the check above means something), with the values masked.
     assert "Authorization: Bearer ***" in text
     assert "access_token=***" in text
+    assert "b':authority'=b'***'" in text  # hpack, under python-wechaty's gRPC client
 
 
 async def test_run_logs_info_by_default(tmp_path: Path) -> None:

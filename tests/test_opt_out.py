@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from PIL import Image
 
 from bot.delivery import deliver_week
@@ -81,10 +82,13 @@ async def _sweep(db: Path, tmp_path: Path, out_dir: Path) -> list[str]:
     return found + on_pages + in_files + privacy_sweep.exports(db, WEEK, tmp_path / "exports", XU)
 
 
-async def test_opted_out_person_is_found_nowhere(db_url: str, tmp_path: Path, clock: Clock) -> None:
-    """After 退出统计 (text storage on) no byte of the database or its WAL, no Datasette page,
-    no export and no saved digest file holds the person's names or account ids; their old and
-    new messages stay as anonymous counts."""
+@pytest.mark.parametrize("where", ["group", "private"])
+async def test_opted_out_person_is_found_nowhere(
+    db_url: str, tmp_path: Path, clock: Clock, where: str
+) -> None:
+    """After 退出统计 in a group or in a private chat (text storage on) no byte of the database or
+    its WAL, no Datasette page, no export and no saved digest file holds the person's names or
+    account ids; their old and new messages stay as anonymous counts."""
     db = sqlite_path(db_url)
     assert db is not None
     out_dir = tmp_path / "digests"
@@ -102,8 +106,14 @@ async def test_opted_out_person_is_found_nowhere(db_url: str, tmp_path: Path, cl
         xu = await h.scalar("SELECT person_id FROM identities WHERE external_id = :x", x=XU_WX)
         assert privacy_sweep.database_files(db, XU)  # the search finds what is there
         assert privacy_sweep.saved_files(out_dir, XU)[1]
-        await h.wechat_say("roomA@chatroom", XU_WX, "退出统计", sh(23, 10))
-        await h.wait_group_reply("roomA@chatroom", "已删除您")
+        if where == "group":
+            await h.wechat_say("roomA@chatroom", XU_WX, "退出统计", sh(23, 10))
+            await h.wait_group_reply("roomA@chatroom", "已删除您")
+        else:
+            await h.puppet.post_private_message(XU_WX, "退出统计", at=sh(23, 10))
+            await h.puppet.wait_sent(
+                lambda s: s.conversation_id == XU_WX and "已删除您" in s.text, 10
+            )
         # Afterwards: Xu still posts and is still @-mentioned; both stay anonymous.
         await h.wechat_say("roomA@chatroom", XU_WX, "我还在群里", sh(23, 11))
         await h.wechat_say("roomA@chatroom", "wx_o", "@徐晓明 收到没", sh(23, 11, 5), (XU_WX,))
@@ -150,7 +160,8 @@ async def test_opt_in_again_counts_the_same_account(
         )
         # The QQ account keeps its pseudonym until it is seen again, or the roster names it.
         assert [("qq",)] == [
-            tuple(r) for r in await h.rows("SELECT platform FROM identities WHERE external_id LIKE '~%'")
+            tuple(r)
+            for r in await h.rows("SELECT platform FROM identities WHERE external_id LIKE '~%'")
         ]
         path = tmp_path / "roster.csv"
         write_roster(path, ROSTER)
