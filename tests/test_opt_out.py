@@ -257,3 +257,28 @@ async def test_no_table_cell_names_the_person_on_either_database(
             ]
     assert len(cells) > 100
     assert [] == [(t, c) for c in cells for t in XU if t in c]
+
+
+async def test_head_named_in_the_config_gets_no_digest_after_opting_out(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """A unit head from [[units]] heads who opted out is treated like an opted-out roster head:
+    no digest is sent to them and their id is not written into digests.recipient_id."""
+    from bot.config import Ref, UnitConfig
+
+    async with running_bot(
+        db_url, tmp_path, clock, rooms=ROOMS[:1], contacts=CONTACTS, roster=ROSTER
+    ) as h:
+        clock.now = sh(15, 20)
+        await h.wechat_say("roomA@chatroom", "wx_o", "同意记录", clock.now)
+        await h.wechat_say("roomA@chatroom", "wx_o", "@徐晓明 请今晚报送台账", sh(16, 21), (XU_WX,))
+        await h.settle("SELECT COUNT(*) FROM messages", 1)
+        await h.wechat_say("roomA@chatroom", XU_WX, "退出统计", sh(23, 8))
+        await h.wait_group_reply("roomA@chatroom", "已删除您")
+        config = replace(
+            h.bot.config, units=(UnitConfig("镇党政办", heads=(Ref("wechat", XU_WX),)),)
+        )
+        sent = await deliver_week(h.engine, config, h.bot.send_to, WEEK, sh(23, 9))
+        recipients = [r[0] for r in await h.rows("SELECT recipient_id FROM digests")]
+    assert [Ref("wechat", "wx_o")] == [d.recipient for d in sent]
+    assert ["wx_o"] == recipients
