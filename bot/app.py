@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import notices, store
 from bot.adapters.edge import LogThrottle
-from bot.commands import HELP_TEXT, Command, parse_command
+from bot.commands import OPEN_IN_GROUPS, Command, addresses_bot, parse_command
 from bot.config import Config, Ref
+from bot.consent import may_consent
 from bot.events import (
     AdapterError,
     ChatAdapter,
@@ -32,6 +33,7 @@ from bot.ingest import Recorder, is_unavailable
 from bot.outbox import Outbox, send_now
 from bot.records import message_record
 from bot.runtime import Runtime
+from bot.saved_digests import forget_in_saved_digests
 from bot.spill import SpillFile
 from metrics.annotate import Annotator
 from metrics.models import Group, Person
@@ -75,9 +77,10 @@ class JianfuBot:
         self.observers: list[Observer] = []
         self.annotator = Annotator(config.schedule, {u.name: u.schedule for u in config.units})
         self.self_ids: dict[str, str] = {}
+        self.self_names: dict[str, str] = {}
         self._unit_of = unit_of
         self._groups: dict[tuple[str, str], GroupState] = {}
-        self._admins = {(r.platform, r.user_id) for r in config.consent.admins}
+        self._admins = frozenset((r.platform, r.user_id) for r in config.consent.admins)
 
     # -- lifecycle -------------------------------------------------------
 
@@ -137,6 +140,8 @@ class JianfuBot:
 
     async def _on_connected(self, event: Connected) -> None:
         self.self_ids[event.platform] = event.self_id
+        self.self_names[event.platform] = event.self_name
+        log.info("%s logged in as %s", event.platform, event.self_id)
         async with self.engine.begin() as conn:
             await store.record_login(
                 conn, event.platform, event.self_id, event.self_name, self.clock()
@@ -223,10 +228,10 @@ class JianfuBot:
         me = self.self_ids.get(info.platform)
         return [m for m in info.members if m.user_id != me]
 
-    def _is_authorised(
-        self, platform: str, user_id: str, role: str | None, owner: str | None
-    ) -> bool:
-        return user_id == owner or role in ("owner", "admin") or (platform, user_id) in self._admins
+    def _names(self, platform: str) -> tuple[str, ...]:
+        """What members may write after "@" to address the bot on ``platform``."""
+        names = (BOT_NAME, self.self_names.get(platform, ""), self.self_ids.get(platform, ""))
+        return tuple(dict.fromkeys(n for n in names if n))
 
     async def _on_invitation(self, event: GroupInvitation) -> None:
         adapter = self.adapters[event.platform]
@@ -287,8 +292,14 @@ class JianfuBot:
         if event.sender_id == self.self_ids.get(event.platform):
             return
         group = await self._group_state(event.platform, event.group_id, event.group_name)
-        command = parse_command(event.text, (BOT_NAME,))
-        if command is not None:
+        command = parse_command(event.text, self._names(event.platform))
+        # Consent and opt-out words work as the announcement says, typed alone; other
+        # commands (帮助, 我的负担 ...) only when addressed to the bot, so a member's
+        # "帮助" is an ordinary message and the help text is not posted into the group.
+        addressed = addresses_bot(
+            event.text, event.mentions, self.self_ids.get(event.platform), self._names(event.platform)
+        )
+        if command is not None and (command.name in OPEN_IN_GROUPS or addressed):
             try:
                 await self._group_command(event, group.gid, group.state, command)
             except Exception as e:
@@ -325,9 +336,16 @@ class JianfuBot:
             owner = (
                 await conn.execute(select(Group.owner_external_id).where(Group.id == gid))
             ).scalar_one_or_none()
-        authorised = self._is_authorised(platform, event.sender_id, event.sender_role, owner)
+        authorised = cmd.name in ("consent", "stop") and await may_consent(
+            self.adapters[platform],
+            event.group_id,
+            event.sender_id,
+            stored_owner=owner,
+            config_admins=self._admins,
+        )
         reply: str | None = None
         leave = False
+        forgotten: store.Forgotten | None = None
         if cmd.name == "opt_out":
             await self.recorder.flush()  # rows still buffered must be removed too
         async with self.engine.begin() as conn:
@@ -350,10 +368,10 @@ class JianfuBot:
                         # The consent message's own time (its platform's clock, like the
                         # messages compared with it); never later than now.
                         consented_at=min(event.at, now),
-                        consented_by=event.sender_id,
+                        consented_by=None if ident.opted_out else event.sender_id,
                         stopped_at=None,
                     )
-                    reply = notices.CONSENTED
+                    reply = notices.consented(self.config.privacy.store_text)
                 case "stop" if not authorised:
                     reply, outcome = notices.NOT_AUTHORISED_STOP, "refused"
                 case "stop":
@@ -362,13 +380,17 @@ class JianfuBot:
                 case "opt_out" if ident.opted_out:
                     reply = notices.ALREADY_OPTED_OUT
                 case "opt_out":
-                    await store.opt_out(conn, ident.person_id, now)
+                    forgotten = await store.opt_out(
+                        conn, ident.person_id, now, also=(event.sender_name,)
+                    )
                     reply = notices.OPTED_OUT
                 case "opt_in":
-                    await store.opt_in(conn, ident.person_id, event.sender_name)
+                    await store.opt_in(
+                        conn, ident.person_id, platform, event.sender_id, event.sender_name, now
+                    )
                     reply = notices.OPTED_IN
                 case "help":
-                    reply = HELP_TEXT
+                    reply = notices.help_text(self.config.privacy.store_text)
                 case "my_load" | "report_groups":
                     reply = notices.PRIVATE_ONLY
             await store.audit(
@@ -381,6 +403,8 @@ class JianfuBot:
                 outcome=outcome,
             )
         self._groups.pop((platform, event.group_id), None)
+        if forgotten is not None:
+            await self._forget_outside_database(forgotten)
         if cmd.name == "consent" and outcome == "ok" and state != "active":
             info = await self.adapters[platform].group_info(event.group_id)
             async with self.engine.begin() as conn:
@@ -409,7 +433,7 @@ class JianfuBot:
     # -- private commands ----------------------------------------------------
 
     async def _on_private_message(self, event: PrivateMessage) -> None:
-        cmd = parse_command(event.text, (BOT_NAME,))
+        cmd = parse_command(event.text, self._names(event.platform))
         if cmd is None:
             return
         try:
@@ -424,6 +448,7 @@ class JianfuBot:
     async def _private_command(self, event: PrivateMessage, cmd: Command) -> str:
         now = self.clock()
         reply: str
+        forgotten: store.Forgotten | None = None
         if cmd.name in ("my_load", "opt_out"):
             await self.recorder.flush()
         async with self.engine.begin() as conn:
@@ -442,13 +467,17 @@ class JianfuBot:
                 )
                 reply = notices.SELF_REPORT_OK.format(count=cmd.argument)
             elif cmd.name == "opt_out":
-                await store.opt_out(conn, ident.person_id, now)
+                forgotten = await store.opt_out(
+                    conn, ident.person_id, now, also=(event.sender_name,)
+                )
                 reply = notices.OPTED_OUT
             elif cmd.name == "opt_in":
-                await store.opt_in(conn, ident.person_id, event.sender_name)
+                await store.opt_in(
+                    conn, ident.person_id, event.platform, event.sender_id, event.sender_name, now
+                )
                 reply = notices.OPTED_IN
             else:
-                reply = HELP_TEXT
+                reply = notices.help_text(self.config.privacy.store_text)
             await store.audit(
                 conn,
                 at=now,
@@ -457,7 +486,14 @@ class JianfuBot:
                 action=f"private_{cmd.name}",
                 outcome="ok",
             )
+        if forgotten is not None:
+            await self._forget_outside_database(forgotten)
         return reply
+
+    async def _forget_outside_database(self, forgotten: store.Forgotten) -> None:
+        """After an opt-out: the saved digest files, and SQLite's log of old pages."""
+        await forget_in_saved_digests(self.engine, self.config, forgotten)
+        await store.truncate_wal(self.engine)
 
     # -- sending ---------------------------------------------------------------
 

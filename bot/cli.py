@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +34,12 @@ DB_OPTION = click.option(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=EXIT_CODES_HELP,
 )
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log output: -v debug for jianfu, -vv debug for everything (secrets always hidden).",
+)
 def main(verbose: int) -> None:
     """减负 jianfu: measure the load that work groups put on grassroots cadres.
 
@@ -46,13 +50,10 @@ def main(verbose: int) -> None:
       jianfu digest --week 2026-W47 --unit 镇党政办 --db data/jianfu.sqlite3
       jianfu classify --jsonl messages.jsonl
     """
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # python-wechaty warns "set payload more than once" whenever a room's member list is
-    # refreshed; it is harmless and would drown everything else.
-    # FileBox warns about a deprecated field on every picture sent; same treatment.
-    for noisy in ("Accessory", "FileBox"):
-        logging.getLogger(noisy).setLevel(logging.ERROR if verbose < 2 else logging.DEBUG)
+    from bot.logging_setup import configure_logging
+
+    # The demo narrates what happens itself; INFO lines would only interleave with it.
+    configure_logging(verbose, narrated=click.get_current_context().invoked_subcommand == "demo")
 
 
 @main.command()

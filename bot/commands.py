@@ -52,12 +52,13 @@ def parse_command(text: str, bot_names: tuple[str, ...] = ()) -> Command | None:
     return None
 
 
-HELP_TEXT = (
-    "减负助手可用指令：\n"
-    "· 同意记录（群主或授权管理员）：开始统计本群消息的时间和要求，不记录内容\n"
-    "· 停止记录（群主或授权管理员）：停止统计，助手退出本群\n"
-    "· 退出统计（任何成员）：删除您的历史记录，今后只计入匿名总数\n"
-    "· 加入统计：重新参与统计\n"
-    "· 我的负担（私聊助手）：查看您本周的工作群负担\n"
-    "· 我的群数 N（私聊助手）：告诉助手您一共在多少个工作群（含助手不在的群）"
-)
+# Commands a member types alone in a group, as the announcement tells them to; every
+# other command in a group must @-mention the bot.
+OPEN_IN_GROUPS: frozenset[CommandName] = frozenset({"consent", "stop", "opt_out", "opt_in"})
+
+
+def addresses_bot(
+    text: str, mentions: tuple[str, ...], self_id: str | None, names: tuple[str, ...]
+) -> bool:
+    """Whether a group message @-mentions the bot: by mention list, or "@name" in the text."""
+    return (self_id is not None and self_id in mentions) or any(f"@{n}" in text for n in names)

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, Ref
+from bot.store import find_identity
 from metrics.calendar import WorkSchedule, iso_week
 from metrics.chart import render_week_chart
 from metrics.digest import build_digest, render_digest
@@ -70,8 +71,15 @@ def recipients(conn: Connection, config: Config) -> dict[str, list[Ref]]:
         out[unit] = [Ref(p, x) for p, x, _ in heads(conn, unit)]  # type: ignore[arg-type]
     for u in config.units:
         refs = out.setdefault(u.name, [])
-        refs.extend(r for r in u.heads if r not in refs)
+        # Like roster heads (queries.heads): a head who opted out is not written to,
+        # and their id is not stored again in digests.recipient_id.
+        refs.extend(r for r in u.heads if r not in refs and not _opted_out(conn, r))
     return {u: refs for u, refs in out.items() if refs}
+
+
+def _opted_out(conn: Connection, ref: Ref) -> bool:
+    row = find_identity(conn, ref.platform, ref.user_id)
+    return row is not None and bool(row.opted_out)
 
 
 def _slot(unit: str, week: str, ref: Ref) -> tuple[ColumnElement[bool], ...]:

@@ -2,7 +2,8 @@
 
 Adapters (WeChat through python-wechaty, QQ through OneBot v11, the simulator)
 turn wire events into these dataclasses and hand them to an ``EventSink``.
-Nothing here knows about metrics or storage.
+Nothing here knows about metrics or storage. Adapters hand every credential they
+hold to ``register_secret`` so that no log output, at any verbosity, shows it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+
+from bot.logging_setup import register_secret as register_secret
 
 Platform = Literal["wechat", "qq"]
 Role = Literal["owner", "admin", "member"]

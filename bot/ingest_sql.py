@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.adapters.edge import clean_text
+from bot.anonymise import scrub_mentions
 from bot.records import MessageRecord
 from bot.store import IdentityRef, open_membership, resolve_identity
 from metrics.models import Group, Message, MessageMention, QuarantinedMessage
@@ -45,6 +46,15 @@ async def write_records(conn: AsyncConnection, batch: list[MessageRecord]) -> in
         if (r.group_id, sender.identity_id) not in members_checked:
             members_checked.add((r.group_id, sender.identity_id))
             await open_membership(conn, r.group_id, sender, r.sender_role, r.sent_at)
+        targets: list[int] = []
+        hidden: list[str] = []  # opted-out accounts: counted in mention_count, never named
+        for uid in r.mention_ids:
+            m = await ident(r.platform, uid, "", r.sent_at)
+            if m.opted_out:
+                hidden.append(uid)
+            else:
+                targets.append(m.identity_id)
+        text = r.text if not hidden or r.text is None else scrub_mentions(r.text, hidden)
         rows.append(
             {
                 "platform": r.platform,
@@ -64,14 +74,9 @@ async def write_records(conn: AsyncConnection, batch: list[MessageRecord]) -> in
                 "deadline_at": r.deadline_at,
                 "fingerprint": r.fingerprint,
                 "reply_to": r.reply_to,
-                "text": None if sender.opted_out else r.text,
+                "text": None if sender.opted_out else text,
             }
         )
-        targets = []
-        for uid in r.mention_ids:
-            m = await ident(r.platform, uid, "", r.sent_at)
-            if not m.opted_out:
-                targets.append(m.identity_id)
         mentions[(r.platform, r.platform_msg_id)] = targets
         last_at[r.group_id] = max(r.sent_at, last_at.get(r.group_id, r.sent_at))
     # One cached statement run with many parameter sets ("insertmanyvalues"): a

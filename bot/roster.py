@@ -6,9 +6,10 @@ The file format and its checks live in ``bot/roster_file.py`` (see docs/roster.m
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, select, update
 
 from bot.config import Config
 from bot.roster_file import (
@@ -20,6 +21,7 @@ from bot.roster_file import (
     read_roster,
     write_roster,
 )
+from bot.store import Forgotten, find_identity, forget_person
 from metrics.models import Identity, Person
 
 __all__ = [
@@ -53,29 +55,39 @@ def config_entries(config: Config) -> list[RosterEntry]:
     return list(out.values())
 
 
-def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime) -> int:
-    """Map identities to roster people; returns how many people were written.
+@dataclass(frozen=True, slots=True)
+class RosterApplied:
+    """How many roster people were written, and who was forgotten because they opted out."""
+
+    written: int
+    forgotten: tuple[Forgotten, ...] = ()
+
+
+def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime) -> RosterApplied:
+    """Map identities to roster people.
 
     An identity first seen in a group got an automatic person; the roster moves
-    it to the roster person, so both platforms count as one cadre.
+    it to the roster person, so both platforms count as one cadre. An opt-out
+    given on any of a person's accounts holds for the whole roster person, through
+    the same ``forget_person`` as 退出统计 itself: the roster's name and ids never
+    reach the database for them.
     """
     written = 0
+    forgotten: list[Forgotten] = []
     for e in entries:
-        idents = e.identities()
-        existing = conn.execute(
-            select(
-                Identity.id,
-                Identity.platform,
-                Identity.external_id,
-                Identity.person_id,
-                Person.source,
+        found = {pair: row for pair in e.identities() if (row := find_identity(conn, *pair))}
+        people = {
+            p.id: p
+            for p in conn.execute(
+                select(Person.id, Person.source, Person.opted_out, Person.name).where(
+                    Person.id.in_({r.person_id for r in found.values()})
+                )
             )
-            .join(Person, Person.id == Identity.person_id)
-            .where(Identity.platform.in_([p for p, _ in idents]))
-            .where(Identity.external_id.in_([x for _, x in idents]))
-        ).all()
-        existing = [r for r in existing if (r.platform, r.external_id) in idents]
-        roster_person = next((r.person_id for r in existing if r.source == "roster"), None)
+        }
+        roster_person = next(
+            (r.person_id for r in found.values() if people[r.person_id].source == "roster"), None
+        )
+        was_opted_out = roster_person is not None and people[roster_person].opted_out
         values = {
             "unit": e.unit,
             "department": e.department or None,
@@ -88,17 +100,14 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
                 insert(Person).values(name=e.name, opted_out=False, **values).returning(Person.id)
             ).scalar_one()
         else:
-            conn.execute(update(Person).where(Person.id == roster_person).values(**values))
             conn.execute(
                 update(Person)
                 .where(Person.id == roster_person, Person.opted_out.is_(False))
-                .values(name=e.name)
+                .values(name=e.name, **values)
             )
-        for platform, external_id in idents:
-            row = next(
-                (r for r in existing if (r.platform, r.external_id) == (platform, external_id)),
-                None,
-            )
+        changed, merged_names = False, [e.name]
+        for platform, external_id in e.identities():
+            row = found.get((platform, external_id))
             if row is None:
                 conn.execute(
                     insert(Identity).values(
@@ -109,20 +118,31 @@ def apply_roster(conn: Connection, entries: Iterable[RosterEntry], now: datetime
                         first_seen=now,
                     )
                 )
+                changed = True
             elif row.person_id != roster_person:
-                old = row.person_id
                 conn.execute(
                     update(Identity).where(Identity.id == row.id).values(person_id=roster_person)
                 )
-                _carry_opt_out(conn, old, roster_person)
+                merged_names.append(people[row.person_id].name)
+                _drop_if_empty(conn, row.person_id)
+                changed = True
+            if row is not None and row.external_id != external_id and not was_opted_out:
+                # Found under its pseudonym, but the person opted in again: show the id again.
+                conn.execute(
+                    update(Identity).where(Identity.id == row.id).values(external_id=external_id)
+                )
+        if any(p.opted_out for p in people.values()) and (changed or not was_opted_out):
+            forgotten.append(forget_person(conn, roster_person, now, also=merged_names))
         written += 1
-    return written
+    return RosterApplied(written, tuple(forgotten))
 
 
-def _carry_opt_out(conn: Connection, old: int, new: int) -> None:
-    """An opt-out given on one platform holds for the merged person too."""
-    opted = conn.execute(select(Person.opted_out).where(Person.id == old)).scalar_one()
-    if opted:
-        conn.execute(
-            update(Person).where(Person.id == new).values(opted_out=True, name="已退出成员")
+def _drop_if_empty(conn: Connection, person_id: int) -> None:
+    """Delete an automatic person whose accounts all moved to a roster person (and its name)."""
+    conn.execute(
+        delete(Person).where(
+            Person.id == person_id,
+            Person.source == "auto",
+            ~exists().where(Identity.person_id == person_id),
         )
+    )

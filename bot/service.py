@@ -19,7 +19,9 @@ from bot.database_check import DatabaseUnwritable, check_writable, open_database
 from bot.events import BotError, ChatAdapter
 from bot.ingest import DatabaseUnavailable
 from bot.roster import apply_roster, config_entries, parse_roster
+from bot.saved_digests import forget_in_saved_digests
 from bot.scheduler import DigestScheduler
+from bot.store import truncate_wal
 from metrics.db import make_async_engine, safe_url
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,12 @@ async def load_people(engine: AsyncEngine, config: Config, now: datetime) -> int
     if config.roster is not None:
         entries += parse_roster(config.roster)
     async with engine.begin() as conn:
-        return await conn.run_sync(lambda c: apply_roster(c, entries, now))
+        applied = await conn.run_sync(lambda c: apply_roster(c, entries, now))
+    for forgotten in applied.forgotten:  # an opt-out carried over to a roster person
+        await forget_in_saved_digests(engine, config, forgotten)
+    if applied.forgotten:
+        await truncate_wal(engine)
+    return applied.written
 
 
 async def unit_lookup(engine: AsyncEngine) -> dict[tuple[str, str], str]:
@@ -143,7 +150,7 @@ async def _serve(config: Config, engine: AsyncEngine) -> None:
     except DatabaseUnavailable as e:
         raise DatabaseUnwritable(f"无法写回上次未写入的消息：{e}") from None
     scheduler = DigestScheduler(engine, config, bot.send_to, clock=lambda: datetime.now(UTC))
-    log.warning(
+    log.info(
         "jianfu running: database %s, %d roster people, platforms %s",
         safe_url(config.database_url),
         people,

@@ -14,13 +14,18 @@ from metrics.models import UTCDateTime
 from metrics.queries import PersonWeek, person_week
 
 __all__ = [
+    "CHART_PEOPLE_KEY",
     "CHART_TEXTS",
+    "CHART_UNIT_KEY",
     "WEEKDAYS_ZH",
     "cjk_font_path",
     "ping_grid",
     "render_week_chart",
 ]
 
+# PNG text fields of a saved chart: its unit, and the people.id of each person drawn.
+CHART_UNIT_KEY = "jianfu-unit"
+CHART_PEOPLE_KEY = "jianfu-people"
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 TITLE_HEATMAP = "非工作时间@提醒（按星期和小时）"
 TITLE_BARS = "负担最重的人（非工作时间被@＋非工作时间要求）"
@@ -141,7 +146,9 @@ def render_week_chart(
             ax_bar.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontproperties=font)
             ax_bar.set_axis_off()
         fig.tight_layout()
-        fig.savefig(path, format="png")
+        # Who is drawn, by internal id, so a chart can be redrawn when one of them opts out.
+        info = {CHART_UNIT_KEY: unit or "", CHART_PEOPLE_KEY: ",".join(str(p.person_id) for p in top)}
+        fig.savefig(path, format="png", metadata=info)
     finally:
         plt.close(fig)
     return path

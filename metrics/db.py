@@ -225,6 +225,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
+    # Deleted and overwritten content is zeroed, so an opted-out person's name does
+    # not linger in free pages of the file.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 

@@ -61,6 +61,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# An opted-out account's ``identities.external_id`` (and any copy of it) is replaced by
+# this prefix and a salted slow hash of the account: the account is still recognised
+# when it posts again, but its id cannot be read back. Platform ids never start with it.
+PSEUDONYM_PREFIX = "~"
+
+
 class Account(Base):
     """The bot's own login on a platform."""
 
@@ -249,3 +255,11 @@ class QuarantinedMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
+class PseudonymSalt(Base):
+    """The database's random salt for the pseudonyms of opted-out accounts (one row)."""
+
+    __tablename__ = "pseudonym_salt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

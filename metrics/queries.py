@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, text
 
 from metrics.calendar import week_bounds
-from metrics.models import UTCDateTime
+from metrics.models import PSEUDONYM_PREFIX, UTCDateTime
 
 
 def scope_sql(alias: str, unit: str | None) -> str:
@@ -207,9 +207,11 @@ def heads(conn: Connection, unit: str) -> list[tuple[str, str, str]]:
             """SELECT p.id, i.platform, i.external_id, p.name FROM people p
                JOIN identities i ON i.person_id = p.id
                WHERE p.unit = :unit AND p.is_head AND NOT p.opted_out
+                 AND i.external_id NOT LIKE :pseudonyms
                ORDER BY p.id, i.platform DESC, i.external_id"""
         ),
-        {"unit": unit},
+        # An account still under its opt-out pseudonym cannot be written to.
+        {"unit": unit, "pseudonyms": PSEUDONYM_PREFIX + "%"},
     ).all()
     seen: set[int] = set()
     out = []
@@ -232,10 +234,10 @@ def unmapped_members(conn: Connection, limit: int = 30) -> list[tuple[str, str, 
                       (SELECT COUNT(DISTINCT ms.group_id) FROM memberships ms
                         WHERE ms.identity_id = i.id AND ms.left_at IS NULL) AS n_groups
                FROM identities i JOIN people p ON p.id = i.person_id
-               WHERE p.source = 'auto' AND NOT p.opted_out
+               WHERE p.source = 'auto' AND NOT p.opted_out AND i.external_id NOT LIKE :pseudonyms
                ORDER BY n_msgs DESC, n_groups DESC, i.platform, i.external_id
                LIMIT :limit"""
         ),
-        {"limit": limit},
+        {"limit": limit, "pseudonyms": PSEUDONYM_PREFIX + "%"},
     ).all()
     return [(r.platform, r.external_id, r.display_name, r.n_msgs, r.n_groups) for r in rows]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from bot.adapters.wechat.compat import reset_wechaty_caches
 from bot.cli import main
 from bot.config import ConfigError
-from bot.simulator.demo import run_demo
 from tests.conftest import REPO
 
 CORPUS = Path(
@@ -23,14 +21,47 @@ CORPUS = Path(
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """One full demo (real wechaty client, OneBot WebSocket, scheduler) shared by this module."""
-    out = tmp_path_factory.mktemp("demo")
-    lines: list[str] = []
-    reset_wechaty_caches()
-    asyncio.run(run_demo(seed=7, week="2026-W47", out=out, echo=lines.append))
-    reset_wechaty_caches()
-    yield out, "\n".join(lines)
+def demo_process(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One full `jianfu demo` as a user runs it (real wechaty client, OneBot WebSocket,
+    scheduler), shared by this module."""
+    base = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "CACHE_DIR": str(base / ".wechaty")}
+    env.pop("WECHATY_LOG", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "demo",
+            "--seed",
+            "7",
+            "--week",
+            "2026-W47",
+            "--out",
+            str(base / "out"),
+        ],
+        cwd=base,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_process: subprocess.CompletedProcess[str]) -> tuple[Path, str]:
+    """The demo's output folder and what it printed."""
+    assert 0 == demo_process.returncode, demo_process.stderr
+    out = Path(demo_process.args[demo_process.args.index("--out") + 1])
+    return out, demo_process.stdout
+
+
+def test_demo_prints_only_its_own_account(demo_process: subprocess.CompletedProcess[str]) -> None:
+    """Nothing but the demo's narration reaches the terminal: no INFO lines and none of
+    python-wechaty's known harmless warnings (FileBox mimeType, "set payload more than once")."""
+    assert "" == demo_process.stderr
+    assert "周报" in demo_process.stdout
 
 
 def test_demo_prints_the_delivered_digest(demo_run: tuple[Path, str]) -> None:

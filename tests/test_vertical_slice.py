@@ -167,7 +167,7 @@ async def test_non_admin_cannot_consent_or_stop(db_url: str, tmp_path: Path, clo
     """A member's 同意记录 and 停止记录 are refused politely and audited."""
     async with bot_running(db_url, tmp_path, clock) as h:
         await h.wechat_say("roomA@chatroom", "wx_x", "同意记录", sh(2025, 9, 21, 20))
-        assert "只有群主或授权管理员" in await h.wait_group_reply("roomA@chatroom", "抱歉")
+        assert "只有群主" in await h.wait_group_reply("roomA@chatroom", "抱歉")
         assert "pending" == await h.scalar(
             "SELECT state FROM groups WHERE external_id = 'roomA@chatroom'"
         )
@@ -215,11 +215,15 @@ async def test_opt_out_removes_past_rows_and_keeps_anonymous_counts(
         await h.wechat_say("roomA@chatroom", "wx_x", "台账已报", sh(2025, 9, 22, 10))
         await h.wechat_say("roomA@chatroom", "wx_o", "请核对", sh(2025, 9, 22, 21), ("wx_x",))
         await h.settle("SELECT COUNT(*) FROM messages", 2)
+        x_id = await h.scalar("SELECT id FROM identities WHERE external_id = 'wx_x'")
         await h.wechat_say("roomA@chatroom", "wx_x", "退出统计", sh(2025, 9, 22, 22))
         await h.wait_group_reply("roomA@chatroom", "已删除您")
         await h.wechat_say("roomB@chatroom", "wx_x", "明天报", sh(2025, 9, 23, 10))
         await h.settle("SELECT COUNT(*) FROM messages", 3)
-        x_ids = "(SELECT id FROM identities WHERE external_id = 'wx_x')"
+        x_ids = f"({x_id})"
+        assert 0 == await h.scalar("SELECT COUNT(*) FROM identities WHERE external_id = 'wx_x'")
+        assert 1 == await h.scalar("SELECT COUNT(*) FROM identities WHERE person_id = "
+                                   f"(SELECT person_id FROM identities WHERE id = {x_id})")
         assert 0 == await h.scalar(f"SELECT COUNT(*) FROM memberships WHERE identity_id IN {x_ids}")
         assert 0 == await h.scalar(
             f"SELECT COUNT(*) FROM message_mentions WHERE identity_id IN {x_ids}"

@@ -147,8 +147,13 @@ class SimulatedOneBot:
         reply_to: int | None = None,
         at: datetime | None = None,
         deliver: bool = True,
+        claimed_role: str | None = None,
     ) -> int:
-        """A member posts; it goes to history, and live to the bot if connected and ``deliver``."""
+        """A member posts; it goes to history, and live to the bot if connected and ``deliver``.
+
+        ``claimed_role`` puts another ``sender.role`` in the frame than the member list
+        says, as a hostile or buggy implementation might.
+        """
         group = self.groups[group_id]
         member = group.members[user_id]
         segments: list[dict[str, Any]] = []
@@ -175,7 +180,7 @@ class SimulatedOneBot:
                 "user_id": user_id,
                 "nickname": member.nickname,
                 "card": member.card,
-                "role": member.role,
+                "role": claimed_role or member.role,
             },
         )
         group.history.append(event)

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bot.adapters.edge import LogThrottle
-from bot.events import AdapterError
+from bot.events import AdapterError, register_secret
 
 logger = logging.getLogger(__name__)
 _throttle = LogThrottle(logger)
@@ -116,6 +116,7 @@ class OneBotTransport:
         self.api_timeout = api_timeout
         self.reconnect_delays = reconnect_delays
         self.inbound: asyncio.Queue[Inbound] = asyncio.Queue()
+        register_secret(access_token)
         self._token = access_token.encode()
         self._links: list[_Link] = []
         self._api_ready = asyncio.Event()
@@ -166,17 +167,20 @@ class OneBotTransport:
         """
         self._closing = True
         self._api_ready.set()  # calls waiting for a connection give up now
-        for link in list(self._links):
-            await link.ws.close()
+        server, self._server = self._server, None
+        if server is not None:
+            # Before any await: a stop that is itself cancelled must not leave the port
+            # open. Open links are closed below, each with its closing handshake.
+            server.close(close_connections=False)
         if self._forward_task is not None:
             self._forward_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._forward_task
             self._forward_task = None
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        for link in list(self._links):
+            await link.ws.close()
+        if server is not None:
+            await server.wait_closed()
 
     async def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """Call a OneBot API action and return its ``data``; raise ``AdapterError`` on failure."""

@@ -55,6 +55,7 @@ from bot.events import (
     MemberLeft,
     Platform,
     PrivateMessage,
+    register_secret,
 )
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class WeChatAdapter:
             raise AdapterError("WeChat puppet service token is empty")
         if min(reconnect_delay, probe_interval, probe_timeout) <= 0:
             raise AdapterError("reconnect_delay, probe_interval and probe_timeout must be > 0")
-        compat.register_secret(token)
+        register_secret(token)
         self._endpoint = endpoint
         self._token = token
         self._cache_dir = cache_dir

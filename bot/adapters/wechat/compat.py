@@ -19,11 +19,17 @@ Pitfalls handled here (see DOMAIN.md section 5):
   (``wechaty_puppet.config`` creates ``./.wechaty`` unconditionally; nothing
   we import loads it.)
 * python-wechaty's loggers (``get_logger``) install their own stderr handler,
-  do not propagate, and log at INFO, including message text (privacy) and, in
-  ``PuppetService.__init__``, the service token. We default ``WECHATY_LOG`` to
-  ``warn`` and add a filter that redacts every token we know of. hpack (under
-  grpclib) logs every header at DEBUG, the ``:authority`` token included, so
-  its loggers get the same filter.
+  do not propagate, set their level from ``WECHATY_LOG`` at import and log at
+  INFO, including message text (privacy). We default ``WECHATY_LOG`` to
+  ``warn``. Tokens (``PuppetService.__init__`` logs the service token; hpack
+  under grpclib logs the ``:authority`` header, which is the token, at DEBUG)
+  are redacted process-wide by ``bot.logging_setup``; the adapter registers its
+  token there.
+* Two of its warnings fire in normal operation and say nothing an operator can
+  act on: "set payload more than once" (``Accessory``, whenever a room or
+  contact is refreshed) and "mimeType will be deprecated" (``FileBox``, on every
+  picture sent). Exactly those two messages are dropped, after the import that
+  creates the loggers; every other wechaty warning still shows.
 * Importing ``telnetlib`` (used to "ping" the endpoint) emits a
   DeprecationWarning on 3.11/3.12 and ``stringcase`` (used by betterproto)
   has an invalid escape that compiles with a SyntaxWarning; we silence those
@@ -38,19 +44,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-_TOKEN_ENV_NAMES = ("WECHATY_PUPPET_SERVICE_TOKEN", "TOKEN", "token")
-# Loggers that can see the token: python-wechaty's, and hpack's, whose DEBUG
-# output dumps every HTTP/2 header including ``:authority`` (the token).
-_SECRET_BEARING_LOGGERS = (
-    "PuppetService",
-    "Wechaty",
-    "WechatyPuppetServiceConfig",
-    "hpack.hpack",
-    "hpack.table",
-    "grpclib.protocol",
-    "grpclib.server",
+# (logger, message text) of python-wechaty warnings that are harmless and frequent.
+_KNOWN_NOISE = (
+    ("Accessory", "set payload more than once"),
+    ("FileBox", "mimeType will be deprecated after Dec, 2022"),
 )
-_known_secrets: set[str] = set()
 
 
 def default_cache_dir() -> Path:
@@ -64,25 +62,15 @@ def use_cache_dir(path: Path) -> None:
     os.environ["CACHE_DIR"] = str(path)
 
 
-class _RedactSecrets(logging.Filter):
-    """Replace known tokens in wechaty log records with ``***``."""
+class _DropMessage(logging.Filter):
+    """Drop records whose message contains ``text``; let every other record through."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = set(_known_secrets)
-        secrets.update(v for name in _TOKEN_ENV_NAMES if (v := os.environ.get(name)))
-        if not secrets:
-            return True
-        text = record.getMessage()
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        record.msg, record.args = text, None
-        return True
-
-
-def register_secret(secret: str) -> None:
-    """Make sure ``secret`` never appears in python-wechaty's own log output."""
-    if secret:
-        _known_secrets.add(secret)
+        return self.text not in record.getMessage()
 
 
 def _prepare_environment() -> None:
@@ -120,8 +108,9 @@ with warnings.catch_warnings():
     from wechaty_puppet_service import PuppetService as WechatyPuppetService
     from wechaty_puppet_service.utils import extract_host_and_port
 
-for _name in _SECRET_BEARING_LOGGERS:
-    logging.getLogger(_name).addFilter(_RedactSecrets())
+for _logger_name, _text in _KNOWN_NOISE:
+    # A logger filter runs before any handler, wechaty's own stderr handler included.
+    logging.getLogger(_logger_name).addFilter(_DropMessage(_text))
 
 
 def reset_wechaty_caches() -> None:
@@ -160,7 +149,6 @@ __all__ = [
     "WechatyPuppetService",
     "default_cache_dir",
     "extract_host_and_port",
-    "register_secret",
     "reset_wechaty_caches",
     "use_cache_dir",
 ]
