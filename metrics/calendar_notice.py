@@ -123,9 +123,10 @@ class _Reader:
                 work += pending
                 pending = []
             else:
-                off += pending
-                pending = []
-                if match["count"] and int(match["count"]) != len(set(off)):
+                if match["off"] or match["off_n"]:
+                    off += pending
+                    pending = []
+                if match["count"] and off and int(match["count"]) != len(set(off)):
                     raise self.fail(
                         f"写的是{match['count']}天，但列出的放假日期有{len(set(off))}天："
                         f"“{_short(text)}”"

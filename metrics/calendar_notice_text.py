@@ -16,12 +16,12 @@ _INVISIBLE: Final = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")
 # Year and month are optional: "至6日" and "、21日" take them from the date before.
 _DATE: Final = r"(?:(?P<{p}y>\d{{4}})年)?(?:(?P<{p}m>\d{{1,2}})月)?(?P<{p}d>\d{{1,2}})日(?:\((?P<{p}n>[^()]*)\))?"
 _DASH: Final = r"(?:至|到|~|〜|[-‐‑–—―−]+)"
-# Tokens of a section's sentence, in order. A count ("共3天", "放假1天") also marks the dates
-# before it as days off, so it must be tried before the plain keyword.
+# Tokens of a section's sentence, in order. A count after 放假 ("放假1天") also marks the dates
+# before it as days off, so it is tried before the plain keyword; "共3天" only counts.
 TOKEN: Final = re.compile(
     rf"(?P<range>{_DATE.format(p='a')}{_DASH}{_DATE.format(p='b')})"
     rf"|(?P<single>{_DATE.format(p='s')})"
-    r"|(?:共计?|放假|调休|连休)(?P<count>\d{1,3})天"
+    r"|(?:(?P<off_n>放假|调休|连休)|共计?)(?P<count>\d{1,3})天"
     r"|(?P<off>放假|补休|调休|公休|连休)"
     r"|(?P<work>上班)"
 )
@@ -31,7 +31,9 @@ WEEKDAY_ZH: Final = ("周一", "周二", "周三", "周四", "周五", "周六",
 
 # 一、元旦：… / 二．春节：… / (三)清明节：… ; an unnumbered head must name known festivals, so
 # that a wrapped line starting "节：" or "国庆节：" mid-heading is not taken for one.
-_NUMBERED: Final = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.,]|\([一二三四五六七八九十]{1,3}\))")
+_NUMBERED: Final = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.,]|\([一二三四五六七八九十]{1,3}\))"
+)
 _FESTIVAL: Final = r"(?:元旦|春节|清明节?|劳动节|五一|端午节?|中秋节?|国庆节?)"
 _NAMED: Final = re.compile(rf"^{_FESTIVAL}(?:[、和]{_FESTIVAL})*:")
 _NAME: Final = re.compile(r"^([^:\d]{1,20}):")
@@ -86,6 +88,8 @@ def _continues(previous: str, line: str) -> bool:
         return True  # the heading itself wrapped: "六、中秋节、" / "国庆节：…"
     if section_head(line) is not None:
         return False
+    if TITLE.fullmatch(previous) or (previous.endswith(":") and head is None):
+        return False  # the title and the addressee line end their paragraphs
     if not previous.endswith("。"):
         return True
     # A section wrapped at a sentence end: "…共3天。" / "1月4日（周日）上班。". The next
